@@ -1,0 +1,41 @@
+# walled-gardens: `make all` runs every scenario (batch + report); `make test` runs the tests.
+# On a fresh machine both set everything up: uv is bootstrapped into .tools/ when missing,
+# Python 3.12 comes from the machine (UV_PYTHON_DOWNLOADS=never), packages from uv.lock.
+
+SHELL := /bin/bash
+export UV_PYTHON_DOWNLOADS := never
+UV := $(shell command -v uv 2>/dev/null || echo .tools/bin/uv)
+RUN := $(UV) run --frozen
+OUT ?= results
+REPLICATIONS ?= 10
+STEPS ?= 120
+WORKERS ?= 2
+
+.PHONY: all setup test batch report bench viz clean
+
+all: batch
+
+.tools/bin/uv:
+	python3 -m venv .tools
+	.tools/bin/pip install --quiet uv
+
+setup: $(UV)
+	$(UV) sync --frozen
+
+batch: setup
+	$(RUN) walled-gardens batch scenarios/*.toml --replications $(REPLICATIONS) --steps $(STEPS) --workers $(WORKERS) --out $(OUT)
+
+report: setup
+	$(RUN) walled-gardens report $(OUT)
+
+test: setup
+	$(RUN) pytest -q
+
+bench: setup
+	$(RUN) python benchmarks/bench_model.py
+
+viz: setup
+	$(RUN) walled-gardens viz
+
+clean:
+	rm -rf $(OUT) .pytest_cache

@@ -1,0 +1,50 @@
+"""Scheduled policy events (a scenario's timeline), applied at the start of a tick."""
+
+from __future__ import annotations
+
+from .config import Event
+
+
+def _targets(model, ev: Event) -> list:
+    return [model.platform(ev.target)] if ev.target else list(model.platforms)
+
+
+def apply(model, ev: Event) -> None:
+    """Carry out one timeline event on the model's platform agents."""
+    if ev.action in ("ban_exclusivity", "lift_exclusivity_ban"):
+        for p in _targets(model, ev):
+            p.exclusivity_banned = ev.action == "ban_exclusivity"
+    elif ev.action == "payment_interop":
+        for p in _targets(model, ev):
+            for k in p.accepts:
+                p.accepts[k] = list(model.market.wallets)
+    elif ev.action == "link_interop":
+        for p in _targets(model, ev):
+            p.admits_rival_links = True
+    elif ev.action in ("approve_miniprogram", "suspend_miniprogram"):
+        k = model.market.marketplaces.index(ev.target)
+        host = model.platforms[model.market.market_host[k]]
+        host.admits_rival_apps = ev.action == "approve_miniprogram"
+    elif ev.action == "set":
+        _set(model, ev.key, ev.value)
+    model.regulator.log(f"event:{ev.action}", ev.target or "all", note=ev.note or (ev.key or ""))
+    model.policy_changed()
+
+
+def _set(model, key: str, value) -> None:
+    """``platforms.<name>.<field>`` changes a platform agent; ``<section>.<field>`` a parameter."""
+    parts = key.split(".")
+    if parts[0] == "platforms" and len(parts) == 3:
+        p = model.platform(parts[1])
+        field = parts[2]
+        if field == "commission":
+            p.commission = {k: float(value) for k in p.commission}
+        elif hasattr(p, field) and field != "cfg":
+            setattr(p, field, value)
+        else:
+            setattr(p.cfg, field, value)
+        return
+    obj = model.cfg
+    for part in parts[:-1]:
+        obj = obj[part] if isinstance(obj, dict) else getattr(obj, part)
+    setattr(obj, parts[-1], value)

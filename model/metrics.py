@@ -1,0 +1,80 @@
+"""Outcome metrics computed once per tick from the populations' arrays.
+
+Merchant reach is the share of consumers who can buy from a merchant: on one
+of its marketplaces and holding a wallet accepted there.  With K <= 10
+marketplaces a consumer's usable set is a K-bit mask, so reach for every
+merchant is a lookup in a [2**K] table built from a histogram of consumer
+masks, instead of an [N, M] comparison.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def shares(x: np.ndarray) -> np.ndarray:
+    """Normalise to shares summing to 1 (all zeros stay zeros)."""
+    tot = x.sum()
+    return x / tot if tot > 0 else np.zeros_like(x, dtype=float)
+
+
+def hhi(s: np.ndarray) -> float:
+    """Herfindahl-Hirschman index on the 0-10,000 scale."""
+    return float(1e4 * np.sum(np.square(s)))
+
+
+def reach_table(consumer_masks: np.ndarray, n_markets: int) -> np.ndarray:
+    """[2**K]: share of consumers whose usable mask meets each listing pattern."""
+    size = 1 << n_markets
+    hist = np.bincount(consumer_masks, minlength=size).astype(float)
+    patterns = np.arange(size)
+    meets = (patterns[:, None] & patterns[None, :]) != 0  # [pattern, consumer mask]
+    return meets @ hist / max(consumer_masks.size, 1)
+
+
+def listing_masks(lists: np.ndarray) -> np.ndarray:
+    """[M] bit mask of each merchant's marketplaces."""
+    return (lists.astype(np.int64) << np.arange(lists.shape[1])).sum(axis=1)
+
+
+def collect(model) -> dict[str, float]:
+    """All per-tick metrics as a flat dict (keys stable for a scenario)."""
+    mk, cons, mer, buy = model.market, model.consumers, model.merchants, model.last_purchases
+    out: dict[str, float] = {}
+    sv, sc = shares(buy.value), shares(buy.count)
+    for w, name in enumerate(mk.wallets):
+        out[f"pay_share_value_{name}"] = float(sv[w])
+        out[f"pay_share_count_{name}"] = float(sc[w])
+        out[f"holds_{name}"] = float(cons.holds[:, w].mean())
+    out["hhi_value"] = hhi(sv)
+    out["hhi_count"] = hhi(sc)
+    gshare = shares(buy.gmv)
+    for k, name in enumerate(mk.marketplaces):
+        out[f"gmv_share_{name}"] = float(gshare[k])
+        out[f"sellers_{name}"] = float(mer.lists[:, k].mean())
+        out[f"commission_{name}"] = float(mk.commission[k])
+        out[f"retention_{name}"] = float(cons.retention[k] ** 12)  # annualised monthly retention
+    out["hhi_marketplace"] = hhi(gshare)
+    table = reach_table(buy.can_buy, mk.n_markets)
+    reach = table[listing_masks(mer.lists)]
+    out["reach_mean"] = float(reach.mean())
+    for q in (10, 50, 90):
+        out[f"reach_p{q}"] = float(np.percentile(reach, q))
+    # wallet reach: share of merchants a holder of w can pay with w (via an active channel)
+    accepting = mer.lists.astype(np.int8) @ (mk.accepts & mk.active[:, None]).astype(np.int8)
+    for w, name in enumerate(mk.wallets):
+        out[f"wallet_reach_{name}"] = float((accepting[:, w] > 0).mean())
+    out["consumer_wallet_multihoming"] = float((cons.holds.sum(axis=1) >= 2).mean())
+    out["consumer_market_multihoming"] = float((cons.uses.sum(axis=1) >= 2).mean())
+    out["merchant_multihoming"] = float((mer.lists[:, mk.listable].sum(axis=1) >= 2).mean())
+    out["merchant_exclusive_share"] = float(mer.exclusive.mean())
+    out["merchant_throttled_share"] = float(mer.throttled(int(model.time)).mean())
+    out["consumer_surplus"] = buy.surplus
+    out["merchant_profit"] = float(mer.profit.sum() / model.unit / mer.m)  # per merchant, in units
+    out["gmv"] = float(buy.gmv.sum() / cons.n)
+    for p in model.platforms:
+        out[f"revenue_{p.name}"] = p.revenue / cons.n
+    out["platform_revenue"] = sum(p.revenue for p in model.platforms) / cons.n
+    out["fines_total"] = model.regulator.fines_total / cons.n
+    out["investigations_open"] = float(len(model.regulator.investigations))
+    return out
