@@ -18,6 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from scipy import sparse
 
 from .config import ConsumerConfig
 from .market import Market
@@ -57,6 +58,10 @@ class ConsumerPopulation:
         self.n, self.cfg = n, cfg
         K, W = market.n_markets, market.n_wallets
         self.contacts = social_graph(n, degree, rng)
+        # row-normalised contact matrix: mix @ x is the mean of x over i's contacts
+        self.mix = sparse.csr_matrix(
+            (np.full(self.contacts.size, 1.0 / degree, np.float32), self.contacts.ravel(),
+             np.arange(0, self.contacts.size + 1, degree)), shape=(n, n))
         self.taste = (rng.standard_normal((n, K)) * cfg.taste_sd).astype(np.float32)
         self.budget = rng.lognormal(-cfg.budget_sigma**2 / 2, cfg.budget_sigma, n).astype(np.float32)
         self.budget *= np.float32(cfg.budget_mean)
@@ -86,8 +91,8 @@ class ConsumerPopulation:
         price = 1.0 + market.pass_through * market.commission
         mean_sellers = max(sellers[market.listable].mean(), 1e-9)
         base = market.quality - c.tau * price + c.b_merchants * np.log1p(sellers / mean_sellers)
-        pay_ok = (self.holds.astype(np.float32) @ market.accepts.T.astype(np.float32)) > 0
-        friends = self.uses[self.contacts].mean(axis=1, dtype=np.float32)
+        pay_ok = self.wallet_tables(market)[0][self.wallet_type()]
+        friends = self.mix @ self.uses.astype(np.float32)
         links = np.zeros_like(friends)
         on_app = self.home_app >= 0
         links[on_app] = market.links_open[self.home_app[on_app]]
@@ -96,10 +101,10 @@ class ConsumerPopulation:
     def adopt_wallets(self, market: Market, rng: np.random.Generator) -> None:
         """Revising consumers hold or drop each wallet by the threshold rule."""
         c = self.cfg
-        q = self.holds[self.contacts].mean(axis=1, dtype=np.float32)  # [N, W]
+        q = self.mix @ self.holds.astype(np.float32)  # [N, W]
         A = self.spend_share @ market.accepts.astype(np.float32)  # [N, W]
         u = market.wallet_appeal + c.g_direct * q + c.g_indirect * A - market.wallet_cost * ~self.holds
-        u += c.wallet_noise * rng.logistic(size=u.shape).astype(np.float32)
+        u += c.wallet_noise * rng.logistic(size=u.shape)
         revise = rng.random(self.n) < c.wallet_revision
         self.holds[revise] = u[revise] > 0
 
@@ -107,7 +112,7 @@ class ConsumerPopulation:
         """Revising consumers keep, add or drop marketplaces; returns V for checkout."""
         c = self.cfg
         V = self.utility(market, sellers)
-        shock = V + c.market_noise * rng.standard_normal(V.shape).astype(np.float32)
+        shock = V + c.market_noise * rng.standard_normal(V.shape, dtype=np.float32)
         n_used = self.uses.sum(axis=1, keepdims=True)
         threshold = np.where(n_used > 0, c.multihoming_threshold, 0.0)
         keep = self.uses & (shock > 0)
@@ -120,43 +125,60 @@ class ConsumerPopulation:
         self.uses = new
         return V
 
+    def wallet_type(self) -> np.ndarray:
+        """[N] code of (wallets held, last wallet used): all checkout choices depend only on it."""
+        W = self.holds.shape[1]
+        held_bits = (self.holds.astype(np.int32) << np.arange(W, dtype=np.int32)).sum(axis=1)
+        return held_bits * (W + 1) + (self.last_wallet.astype(np.int32) + 1)
+
+    def wallet_tables(self, market: Market) -> tuple[np.ndarray, np.ndarray]:
+        """Per wallet type T: [T, K] can pay at k, and [T, K, W] checkout wallet probabilities.
+
+        Checkout is a logit over wallets held and accepted, on appeal + habit
+        (bonus for the last wallet used)."""
+        W = market.n_wallets
+        codes = np.arange((1 << W) * (W + 1))
+        held = (codes[:, None] // (W + 1) >> np.arange(W)[None, :] & 1).astype(bool)  # [T, W]
+        last = codes % (W + 1) - 1
+        habit = self.cfg.checkout_habit * (last[:, None] == np.arange(W)[None, :])
+        weight = np.exp((market.wallet_appeal[None, :] + habit) / self.cfg.checkout_scale)  # [T, W]
+        ok = held[:, None, :] & market.accepts[None, :, :]  # [T, K, W]
+        prob = ok * weight[:, None, :]
+        tot = prob.sum(axis=2, keepdims=True)
+        prob = np.divide(prob, tot, out=np.zeros_like(prob), where=tot > 0)
+        return ok.any(axis=2), prob
+
     def checkout(self, market: Market, V: np.ndarray, sellers: np.ndarray, rng: np.random.Generator) -> Purchases:
         """Spend the budget over usable marketplaces and pay with held-and-accepted wallets."""
         c = self.cfg
         K, W = market.n_markets, market.n_wallets
-        held_ok = self.holds[:, None, :] & market.accepts[None, :, :]  # [N, K, W]
-        can_buy = self.uses & held_ok.any(axis=2) & (sellers > 0)[None, :]
+        pay_ok, prob = self.wallet_tables(market)
+        wtype = self.wallet_type()
+        can_buy = self.uses & pay_ok[wtype] & (sellers > 0)[None, :]
         # split of spending over marketplaces: logit on V among usable ones
         expV = np.where(can_buy, np.exp(np.minimum(V, 30.0)), 0.0)
         tot = expV.sum(axis=1)
         share = np.divide(expV, tot[:, None], out=np.zeros_like(expV), where=tot[:, None] > 0)
         self.spend_share = share.astype(np.float32)
         spend = share * self.budget[:, None]  # [N, K]
-        # wallet choice at checkout: logit on appeal + habit, among held and accepted
-        habit = np.zeros((self.n, W), np.float32)
-        has_last = self.last_wallet >= 0
-        habit[has_last, self.last_wallet[has_last]] = c.checkout_habit
-        wu = np.exp((market.wallet_appeal[None, :] + habit) / c.checkout_scale)  # [N, W]
-        wprob = held_ok * wu[:, None, :]
-        wtot = wprob.sum(axis=2, keepdims=True)
-        np.divide(wprob, wtot, out=wprob, where=wtot > 0)
-        paid = spend[:, :, None] * wprob  # [N, K, W]
-        market_wallet = paid.sum(axis=0)
-        count = (paid / market.ticket[None, :, None]).sum(axis=(0, 1))
+        # aggregate spending by wallet type, then apply the type's checkout probabilities
+        T = prob.shape[0]
+        by_type = np.stack([np.bincount(wtype, weights=spend[:, k], minlength=T) for k in range(K)], axis=1)
+        market_wallet = np.einsum("tk,tkw->kw", by_type, prob)
+        count = (market_wallet / market.ticket[:, None]).sum(axis=0)
         commerce = market_wallet.sum(axis=0)
         value = commerce.copy()
         # peer transfers inside super-apps, paid with the app owner's wallet if held
         for w, owner in enumerate(market.wallet_owner):
-            p2p = (self.home_app == owner) & self.holds[:, w]
-            value[w] += c.p2p_value * p2p.sum()
-            count[w] += c.p2p_count * p2p.sum()
-        # habit: the wallet of this tick's largest share of spending, sampled
-        per_wallet = paid.sum(axis=1)  # [N, W]
-        totw = per_wallet.sum(axis=1)
-        cum = np.cumsum(per_wallet, axis=1)
-        draw = rng.random(self.n) * totw
-        pick = (cum < draw[:, None]).sum(axis=1)
-        self.last_wallet = np.where(totw > 0, np.minimum(pick, W - 1), self.last_wallet).astype(np.int8)
+            p2p = np.count_nonzero((self.home_app == owner) & self.holds[:, w])
+            value[w] += c.p2p_value * p2p
+            count[w] += c.p2p_count * p2p
+        # habit: sample the marketplace of a purchase by spend, then the wallet used there
+        spender = tot > 0
+        k_pick = (np.cumsum(share, axis=1) < rng.random(self.n)[:, None]).sum(axis=1).clip(0, K - 1)
+        w_cum = np.cumsum(prob[wtype, k_pick], axis=1)
+        w_pick = (w_cum < rng.random(self.n)[:, None]).sum(axis=1).clip(0, W - 1)
+        self.last_wallet = np.where(spender, w_pick, self.last_wallet).astype(np.int8)
         surplus = np.log1p(tot).mean() / max(c.tau, 1e-9)
         bits = (can_buy.astype(np.uint16) << np.arange(K, dtype=np.uint16)).sum(axis=1, dtype=np.uint16)
         return Purchases(gmv=spend.sum(axis=0), value=value, count=count, commerce_value=commerce,

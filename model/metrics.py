@@ -9,6 +9,8 @@ masks, instead of an [N, M] comparison.
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 
 
@@ -23,13 +25,17 @@ def hhi(s: np.ndarray) -> float:
     return float(1e4 * np.sum(np.square(s)))
 
 
+@lru_cache(maxsize=4)
+def _meets(n_markets: int) -> np.ndarray:
+    """[2**K, 2**K] float: does listing pattern P share a marketplace with consumer mask C."""
+    patterns = np.arange(1 << n_markets)
+    return ((patterns[:, None] & patterns[None, :]) != 0).astype(float)
+
+
 def reach_table(consumer_masks: np.ndarray, n_markets: int) -> np.ndarray:
     """[2**K]: share of consumers whose usable mask meets each listing pattern."""
-    size = 1 << n_markets
-    hist = np.bincount(consumer_masks, minlength=size).astype(float)
-    patterns = np.arange(size)
-    meets = (patterns[:, None] & patterns[None, :]) != 0  # [pattern, consumer mask]
-    return meets @ hist / max(consumer_masks.size, 1)
+    hist = np.bincount(consumer_masks, minlength=1 << n_markets).astype(float)
+    return _meets(n_markets) @ hist / max(consumer_masks.size, 1)
 
 
 def listing_masks(lists: np.ndarray) -> np.ndarray:
