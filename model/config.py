@@ -270,6 +270,7 @@ def read_raw(path: Path, _seen: tuple[Path, ...] = ()) -> dict:
     except tomllib.TOMLDecodeError as err:
         raise ConfigError(f"{path}: not valid TOML: {err}") from None
     parent = raw.pop("extends", None)
+    raw.setdefault("name", path.stem)  # a child is named after its own file, not its parent
     if parent is None:
         return raw
     if not isinstance(parent, str):
@@ -332,7 +333,6 @@ def load(path: Path | str, overrides: dict | None = None) -> ScenarioConfig:
     """Load and validate a scenario file (with ``extends``), applying dotted-key overrides."""
     path = Path(path)
     raw = read_raw(path)
-    raw.setdefault("name", path.stem)
     for key, value in (overrides or {}).items():
         raw = deep_merge(raw, dotted_to_nested(key, value))
     return validate(raw, path)

@@ -38,6 +38,24 @@ def social_graph(n: int, degree: int, rng: np.random.Generator, rewire: float = 
     return contacts.astype(np.int32)
 
 
+def bitmask(flags: np.ndarray) -> np.ndarray:
+    """[N, C] bool -> [N] int32 with bit j set where column j is True."""
+    out = flags[:, 0].astype(np.int32)
+    for j in range(1, flags.shape[1]):
+        out |= flags[:, j].astype(np.int32) << j
+    return out
+
+
+def inverse_cdf(p: np.ndarray, u: np.ndarray) -> np.ndarray:
+    """Sample a column per row of the [N, C] probabilities ``p`` given uniforms ``u`` [N]."""
+    cum = p[:, 0].copy()
+    pick = np.zeros(len(p), np.int64)
+    for j in range(1, p.shape[1]):
+        pick += cum < u
+        cum += p[:, j]
+    return pick
+
+
 @dataclass
 class Purchases:
     """What consumers bought in one tick (aggregates only; per-consumer arrays are dropped)."""
@@ -48,7 +66,7 @@ class Purchases:
     commerce_value: np.ndarray  # [W] value paid to merchants by wallet
     market_wallet: np.ndarray  # [K, W] value at marketplace k paid with wallet w
     surplus: float  # mean logit inclusive value (consumer surplus)
-    can_buy: np.ndarray  # [N] uint16 bit mask of marketplaces the consumer can buy on
+    can_buy: np.ndarray  # [N] int32 bit mask of marketplaces the consumer can buy on
 
 
 class ConsumerPopulation:
@@ -78,58 +96,84 @@ class ConsumerPopulation:
         self.spend_share = np.zeros((n, K), np.float32)  # last tick's split of spending
         self.retention = np.ones(K)  # last tick's monthly retention per marketplace
 
+        self.perceived = self.individual_utility(market)  # [N, K] own part of V, refreshed on revision
+
     # -- rules ---------------------------------------------------------------
-    def access(self, market: Market) -> np.ndarray:
+    def access(self, market: Market, rows: np.ndarray | slice = slice(None)) -> np.ndarray:
         """[N, K]: marketplace reachable at all (mini-programs only inside their host app)."""
         host = market.market_host
-        ok = (host[None, :] < 0) | (self.home_app[:, None] == host[None, :])
+        ok = (host[None, :] < 0) | (self.home_app[rows, None] == host[None, :])
         return ok & market.active[None, :]
 
-    def utility(self, market: Market, sellers: np.ndarray) -> np.ndarray:
-        """[N, K] deterministic marketplace utility V_ik (before per-tick shocks)."""
+    def contact_mean(self, x: np.ndarray, rows: np.ndarray | None = None) -> np.ndarray:
+        """Mean of ``x`` over each consumer's contacts (all consumers, or only ``rows``)."""
+        mix = self.mix if rows is None else self.mix[rows]
+        return mix @ x.view(np.uint8).astype(np.float32)
+
+    def base_utility(self, market: Market, sellers: np.ndarray) -> np.ndarray:
+        """[K] the common part of V: quality, price and the seller-side network effect."""
         c = self.cfg
         price = 1.0 + market.pass_through * market.commission
         mean_sellers = max(sellers[market.listable].mean(), 1e-9)
         base = market.quality - c.tau * price + c.b_merchants * np.log1p(sellers / mean_sellers)
-        pay_ok = self.wallet_tables(market)[0][self.wallet_type()]
-        friends = self.mix @ self.uses.astype(np.float32)
-        links = np.zeros_like(friends)
-        on_app = self.home_app >= 0
-        links[on_app] = market.links_open[self.home_app[on_app]]
-        return base[None, :] + c.lam_wallet * pay_ok + c.g_links * links * friends + self.taste
+        return base.astype(np.float32)
 
-    def adopt_wallets(self, market: Market, rng: np.random.Generator) -> None:
-        """Revising consumers hold or drop each wallet by the threshold rule."""
+    def individual_utility(self, market: Market, rows: np.ndarray | None = None) -> np.ndarray:
+        """[N or len(rows), K] the consumer's own part of V: taste, wallet fit and links from contacts."""
         c = self.cfg
-        q = self.mix @ self.holds.astype(np.float32)  # [N, W]
-        A = self.spend_share @ market.accepts.astype(np.float32)  # [N, W]
-        u = market.wallet_appeal + c.g_direct * q + c.g_indirect * A - market.wallet_cost * ~self.holds
+        sel = slice(None) if rows is None else rows
+        pay_ok = self.wallet_tables(market)[0][self.wallet_type(sel)]
+        friends = self.contact_mean(self.uses, rows)
+        home = self.home_app[sel]
+        links = np.where((home >= 0)[:, None], market.links_open[home], False)
+        return self.taste[sel] + np.float32(c.lam_wallet) * pay_ok + np.float32(c.g_links) * links * friends
+
+    def utility(self, market: Market, sellers: np.ndarray) -> np.ndarray:
+        """[N, K] deterministic marketplace utility V_ik as consumers currently perceive it."""
+        return self.base_utility(market, sellers)[None, :] + self.perceived
+
+    def refresh(self, market: Market, rows: np.ndarray | None = None) -> None:
+        """Re-perceive own utilities (all consumers after a policy change, else revisers)."""
+        if rows is None:
+            self.perceived = self.individual_utility(market)
+        elif rows.size:
+            self.perceived[rows] = self.individual_utility(market, rows)
+
+    def adopt_wallets(self, market: Market, rng: np.random.Generator) -> np.ndarray:
+        """Revising consumers hold or drop each wallet by the threshold rule; returns who revised."""
+        c = self.cfg
+        revising = rng.random(self.n) < c.wallet_revision
+        rows = np.flatnonzero(revising)
+        q = self.contact_mean(self.holds, rows)  # [R, W] direct network effect
+        A = self.spend_share[rows] @ market.accepts.astype(np.float32)  # [R, W] indirect effect
+        held = self.holds[rows]
+        u = market.wallet_appeal + c.g_direct * q + c.g_indirect * A - market.wallet_cost * ~held
         u += c.wallet_noise * rng.logistic(size=u.shape)
-        revise = rng.random(self.n) < c.wallet_revision
-        self.holds[revise] = u[revise] > 0
+        self.holds[rows] = u > 0
+        return revising
 
-    def choose_marketplaces(self, market: Market, sellers: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-        """Revising consumers keep, add or drop marketplaces; returns V for checkout."""
+    def choose_marketplaces(self, market: Market, sellers: np.ndarray, rng: np.random.Generator,
+                            wallet_revised: np.ndarray | None = None) -> None:
+        """Revising consumers keep, add or drop marketplaces (keep if V + shock > 0, add if
+        V + shock - switching cost > multi-homing threshold)."""
         c = self.cfg
-        V = self.utility(market, sellers)
+        revising = rng.random(self.n) < c.market_revision
+        rows = np.flatnonzero(revising)
+        self.refresh(market, rows if wallet_revised is None else np.flatnonzero(revising | wallet_revised))
+        V = self.base_utility(market, sellers)[None, :] + self.perceived[rows]
         shock = V + c.market_noise * rng.standard_normal(V.shape, dtype=np.float32)
-        n_used = self.uses.sum(axis=1, keepdims=True)
-        threshold = np.where(n_used > 0, c.multihoming_threshold, 0.0)
-        keep = self.uses & (shock > 0)
-        add = ~self.uses & (shock - c.switching_cost > threshold)
-        revise = rng.random(self.n) < c.market_revision
-        new = np.where(revise[:, None], keep | add, self.uses) & self.access(market)
-        stayed = (self.uses & new).sum(axis=0)
-        before = self.uses.sum(axis=0)
-        self.retention = np.where(before > 0, stayed / np.maximum(before, 1), 1.0)
-        self.uses = new
-        return V
+        uses = self.uses[rows]
+        threshold = np.where(uses.any(axis=1, keepdims=True), c.multihoming_threshold, 0.0)
+        new = ((uses & (shock > 0)) | (~uses & (shock - c.switching_cost > threshold))) & self.access(market, rows)
+        before = np.count_nonzero(self.uses, axis=0)
+        dropped = (uses & ~new).sum(axis=0)
+        self.retention = np.where(before > 0, 1.0 - dropped / np.maximum(before, 1), 1.0)
+        self.uses[rows] = new
 
-    def wallet_type(self) -> np.ndarray:
+    def wallet_type(self, rows: np.ndarray | slice = slice(None)) -> np.ndarray:
         """[N] code of (wallets held, last wallet used): all checkout choices depend only on it."""
         W = self.holds.shape[1]
-        held_bits = (self.holds.astype(np.int32) << np.arange(W, dtype=np.int32)).sum(axis=1)
-        return held_bits * (W + 1) + (self.last_wallet.astype(np.int32) + 1)
+        return bitmask(self.holds[rows]) * (W + 1) + (self.last_wallet[rows].astype(np.int32) + 1)
 
     def wallet_tables(self, market: Market) -> tuple[np.ndarray, np.ndarray]:
         """Per wallet type T: [T, K] can pay at k, and [T, K, W] checkout wallet probabilities.
@@ -148,18 +192,20 @@ class ConsumerPopulation:
         prob = np.divide(prob, tot, out=np.zeros_like(prob), where=tot > 0)
         return ok.any(axis=2), prob
 
-    def checkout(self, market: Market, V: np.ndarray, sellers: np.ndarray, rng: np.random.Generator) -> Purchases:
+    def checkout(self, market: Market, sellers: np.ndarray, rng: np.random.Generator) -> Purchases:
         """Spend the budget over usable marketplaces and pay with held-and-accepted wallets."""
         c = self.cfg
+        V = self.utility(market, sellers)
         K, W = market.n_markets, market.n_wallets
         pay_ok, prob = self.wallet_tables(market)
         wtype = self.wallet_type()
         can_buy = self.uses & pay_ok[wtype] & (sellers > 0)[None, :]
         # split of spending over marketplaces: logit on V among usable ones
-        expV = np.where(can_buy, np.exp(np.minimum(V, 30.0)), 0.0)
+        expV = np.exp(np.minimum(V, 30.0, out=V), out=V)
+        expV *= can_buy
         tot = expV.sum(axis=1)
         share = np.divide(expV, tot[:, None], out=np.zeros_like(expV), where=tot[:, None] > 0)
-        self.spend_share = share.astype(np.float32)
+        self.spend_share = share
         spend = share * self.budget[:, None]  # [N, K]
         # aggregate spending by wallet type, then apply the type's checkout probabilities
         T = prob.shape[0]
@@ -175,13 +221,12 @@ class ConsumerPopulation:
             count[w] += c.p2p_count * p2p
         # habit: sample the marketplace of a purchase by spend, then the wallet used there
         spender = tot > 0
-        k_pick = (np.cumsum(share, axis=1) < rng.random(self.n)[:, None]).sum(axis=1).clip(0, K - 1)
-        w_cum = np.cumsum(prob[wtype, k_pick], axis=1)
-        w_pick = (w_cum < rng.random(self.n)[:, None]).sum(axis=1).clip(0, W - 1)
+        k_pick = inverse_cdf(share, rng.random(self.n, dtype=np.float32))
+        w_pick = inverse_cdf(prob[wtype, k_pick], rng.random(self.n))
         self.last_wallet = np.where(spender, w_pick, self.last_wallet).astype(np.int8)
         surplus = np.log1p(tot).mean() / max(c.tau, 1e-9)
-        bits = (can_buy.astype(np.uint16) << np.arange(K, dtype=np.uint16)).sum(axis=1, dtype=np.uint16)
-        return Purchases(gmv=spend.sum(axis=0), value=value, count=count, commerce_value=commerce,
+        bits = bitmask(can_buy)
+        return Purchases(gmv=spend.sum(axis=0, dtype=np.float64), value=value, count=count, commerce_value=commerce,
                          market_wallet=market_wallet, surplus=float(surplus), can_buy=bits)
 
     def nbytes(self) -> int:

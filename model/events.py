@@ -34,15 +34,19 @@ def apply(model, ev: Event) -> None:
 def _set(model, key: str, value) -> None:
     """``platforms.<name>.<field>`` changes a platform agent; ``<section>.<field>`` a parameter."""
     parts = key.split(".")
-    if parts[0] == "platforms" and len(parts) == 3:
-        p = model.platform(parts[1])
-        field = parts[2]
+    if parts[0] == "platforms" and len(parts) == 5:  # platforms.<p>.marketplaces.<k>.<field>
+        p, k, field = model.platform(parts[1]), parts[3], parts[4]
+        setattr(p.cfg.marketplaces[k], field, value)
         if field == "commission":
-            p.commission = {k: float(value) for k in p.commission}
-        elif hasattr(p, field) and field != "cfg":
+            p.commission[k] = float(value)
+        elif field == "accepts":
+            p.accepts[k] = list(value)
+        return
+    if parts[0] == "platforms" and len(parts) == 3:
+        p, field = model.platform(parts[1]), parts[2]
+        setattr(p.cfg, field, value)
+        if field in ("exclusivity", "admits_rival_links", "admits_rival_apps"):
             setattr(p, field, value)
-        else:
-            setattr(p.cfg, field, value)
         return
     obj = model.cfg
     for part in parts[:-1]:

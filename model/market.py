@@ -110,6 +110,9 @@ class Market:
     def refresh(self, platforms: list) -> None:
         """Rebuild the policy arrays from the platform agents' current policies."""
         K, W = self.n_markets, self.n_wallets
+        cfgs = [platforms[o].cfg.marketplaces[name] for name, o in zip(self.marketplaces, self.market_owner)]
+        for field in ("quality", "ticket", "pass_through", "fixed_fee"):
+            setattr(self, field, np.array([getattr(m, field) for m in cfgs], float))
         self.commission = np.array([platforms[o].commission[name]
                                     for name, o in zip(self.marketplaces, self.market_owner)])
         self.accepts = np.zeros((K, W), bool)

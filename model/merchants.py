@@ -47,8 +47,12 @@ class MerchantPopulation:
         for k in np.flatnonzero(~market.listable):
             self.lists[:, k] = self.lists[:, market.market_source[k]] & market.active[k]
 
-    def throttled(self, tick: int) -> np.ndarray:
-        return self.throttled_until > tick
+    def throttled(self, tick: int, market: Market | None = None) -> np.ndarray:
+        """Merchants serving a throttling sentence (only where exclusivity is still demanded, if ``market``)."""
+        out = self.throttled_until > tick
+        if market is not None:
+            out &= (self.lists & market.demands_exclusivity[None, :]).any(axis=1)
+        return out
 
     def exclusivity_factor(self, market: Market, sets: np.ndarray) -> np.ndarray:
         """[..., K] traffic factor on each marketplace for listing sets ``sets`` [..., K]."""

@@ -74,7 +74,7 @@ def collect(model) -> dict[str, float]:
     out["consumer_market_multihoming"] = float((cons.uses.sum(axis=1) >= 2).mean())
     out["merchant_multihoming"] = float((mer.lists[:, mk.listable].sum(axis=1) >= 2).mean())
     out["merchant_exclusive_share"] = float(mer.exclusive.mean())
-    out["merchant_throttled_share"] = float(mer.throttled(int(model.time)).mean())
+    out["merchant_throttled_share"] = float(mer.throttled(int(model.time), mk).mean())
     out["consumer_surplus"] = buy.surplus
     out["merchant_profit"] = float(mer.profit.sum() / model.unit / mer.m)  # per merchant, in units
     out["gmv"] = float(buy.gmv.sum() / cons.n)

@@ -69,8 +69,7 @@ class WalledGardens(mesa.Model):
             self._timeline.setdefault(ev.tick, []).append(ev)
         self._dirty = False
         # a first purchase round so that metrics and merchant decisions have data at tick 0
-        V = self.consumers.utility(self.market, self.sellers())
-        self.last_purchases: Purchases = self.consumers.checkout(self.market, V, self.sellers(), self.rng)
+        self.last_purchases: Purchases = self.consumers.checkout(self.market, self.sellers(), self.rng)
         self._settle()
         reporters = {key: (lambda m, key=key: m.current[key]) for key in metrics.collect(self)}
         self.current = metrics.collect(self)
@@ -92,6 +91,7 @@ class WalledGardens(mesa.Model):
         if self._dirty:
             self.market.refresh(self.platforms)
             self.merchants.mirror(self.market)
+            self.consumers.refresh(self.market)
             self._dirty = False
 
     def sellers(self) -> np.ndarray:
@@ -113,7 +113,7 @@ class WalledGardens(mesa.Model):
     def complaints(self) -> dict[str, float]:
         """Share of each platform's merchants under exclusivity or throttled by it."""
         lists = self.merchants.lists
-        hit = self.merchants.exclusive | self.merchants.throttled(int(self.time))
+        hit = self.merchants.exclusive | self.merchants.throttled(int(self.time), self.market)
         out = {}
         for pi, p in enumerate(self.platforms):
             on_p = lists[:, self.market.market_owner == pi].any(axis=1)
@@ -134,9 +134,9 @@ class WalledGardens(mesa.Model):
         fee = self._fee_by_market(buy)
         self.merchants.decide(self.market, rate, fee, tick, self.rng)
         sellers = self.sellers()
-        self.consumers.adopt_wallets(self.market, self.rng)
-        V = self.consumers.choose_marketplaces(self.market, sellers, self.rng)
-        self.last_purchases = self.consumers.checkout(self.market, V, sellers, self.rng)
+        wallet_revised = self.consumers.adopt_wallets(self.market, self.rng)
+        self.consumers.choose_marketplaces(self.market, sellers, self.rng, wallet_revised)
+        self.last_purchases = self.consumers.checkout(self.market, sellers, self.rng)
         self._settle()
         self.regulator.step()
         self._sync_market()

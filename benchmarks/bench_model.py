@@ -1,0 +1,89 @@
+"""Model speed and memory benchmark (run by hand: `make bench`; never part of the tests).
+
+Measures consumer-ticks per second of the vectorized model at 10k, 100k and 1M
+consumers (baseline scenario, Mesa agents created, merchants = consumers/10
+capped at 20k), bytes per consumer (tracemalloc peak while building the model
+and stepping it, Mesa agents included, divided by consumers), and the rate of a
+per-agent Mesa loop: Mesa's own Boltzmann wealth example, agent-steps per second.
+Writes a JSON summary next to this file.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import time
+import tracemalloc
+from pathlib import Path
+
+from mesa.examples.basic.boltzmann_wealth_model.model import BoltzmannScenario, BoltzmannWealth
+
+from model.model import WalledGardens
+
+SCENARIO = Path(__file__).resolve().parents[1] / "scenarios" / "baseline.toml"
+
+
+def build(n: int) -> WalledGardens:
+    merchants = min(max(n // 10, 100), 20_000)
+    return WalledGardens(SCENARIO, overrides={"size.consumers": n, "size.merchants": merchants})
+
+
+def rate(n: int, ticks: int) -> dict:
+    t0 = time.perf_counter()
+    model = build(n)
+    t_init = time.perf_counter() - t0
+    model.step()  # warm-up
+    t0 = time.perf_counter()
+    for _ in range(ticks):
+        model.step()
+    dt = time.perf_counter() - t0
+    del model
+    gc.collect()
+    return {"consumers": n, "ticks": ticks, "init_s": round(t_init, 2), "s_per_tick": round(dt / ticks, 4),
+            "consumer_ticks_per_s": round(n * ticks / dt)}
+
+
+def bytes_per_consumer(n: int, ticks: int = 2) -> float:
+    gc.collect()
+    tracemalloc.start()
+    model = build(n)
+    for _ in range(ticks):
+        model.step()
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    del model
+    gc.collect()
+    return peak / n
+
+
+def boltzmann(n: int, ticks: int) -> dict:
+    model = BoltzmannWealth(BoltzmannScenario(n=n, width=100, height=100, rng=1))
+    t0 = time.perf_counter()
+    for _ in range(ticks):
+        model.step()
+    dt = time.perf_counter() - t0
+    return {"agents": n, "ticks": ticks, "agent_ticks_per_s": round(n * ticks / dt)}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000, 1_000_000])
+    ap.add_argument("--out", type=Path, default=Path(__file__).with_name("bench_model.json"))
+    args = ap.parse_args()
+    ref = boltzmann(10_000, 10)
+    print(f"Mesa Boltzmann per-agent loop: {ref['agent_ticks_per_s']:,} agent-ticks/s")
+    rows = []
+    for n in args.sizes:
+        r = rate(n, ticks=max(5, min(50, 2_000_000 // n)))
+        r["bytes_per_consumer"] = round(bytes_per_consumer(n))
+        r["speedup_vs_boltzmann"] = round(r["consumer_ticks_per_s"] / ref["agent_ticks_per_s"], 1)
+        rows.append(r)
+        print(f"{n:>9,} consumers: {r['consumer_ticks_per_s']:>12,} consumer-ticks/s "
+              f"({r['speedup_vs_boltzmann']}x Boltzmann), {r['s_per_tick']} s/tick, "
+              f"init {r['init_s']} s, {r['bytes_per_consumer']} bytes/consumer")
+    args.out.write_text(json.dumps({"boltzmann": ref, "walled_gardens": rows}, indent=2))
+
+
+if __name__ == "__main__":
+    main()
