@@ -11,7 +11,7 @@ REPLICATIONS ?= 10
 STEPS ?= 120
 WORKERS ?= 2
 
-.PHONY: all setup test batch report bench viz clean
+.PHONY: all setup test batch report bench bench-batch viz clean
 
 all: batch
 
@@ -33,6 +33,9 @@ test: setup
 
 bench: setup
 	$(RUN) python benchmarks/bench_model.py
+
+bench-batch: setup
+	$(RUN) python benchmarks/bench_batch.py --replications $(REPLICATIONS)
 
 viz: setup
 	$(RUN) walled-gardens viz

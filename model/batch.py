@@ -1,0 +1,576 @@
+"""Batch runs: scenarios x replications (x sweep points), streamed to disk, resumable.
+
+Layout of a batch directory ``DIR``::
+
+    DIR/manifest.json          the planned runs of the latest batch (specs, seeds, master seed)
+    DIR/runs/<run_id>.parquet  one finished run, long format: run_id, scenario, group,
+                               replication, seed, tick, [param.<key> ...], metric columns.
+                               Its existence is the run's "done" marker (written via
+                               temp file + rename, so it is either complete or absent).
+    DIR/logs/<run_id>.parquet  that run's regulator/event log
+    DIR/failed/<run_id>.json   a run that raised: error and traceback (removed on success)
+    DIR/report.html            see :mod:`model.report`
+
+Rerunning the same command resumes: run ids whose parquet file exists are skipped.
+A run id is a stable hash of (scenario config content, overrides, replication, seed,
+steps), so changing any of them makes new runs instead of reusing stale ones.
+
+Seeds: the seed of (scenario name, replication) is
+``SeedSequence(master_seed, spawn_key=(crc(name), replication)).generate_state(1)[0]``:
+independent of worker count, submission order and of which other scenarios are in the
+batch.  Sweep points of one scenario share the seeds of a replication (common random
+numbers), so differences between points are not sampling noise.
+
+Every run goes through one :class:`concurrent.futures.Executor`: a local process
+pool, or a Dask distributed cluster (``scheduler="tcp://host:port"``).  Workers get a
+small picklable :class:`RunSpec` (resolved config dict, overrides, seed, steps) and
+return DataFrames; only the parent writes files.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hashlib
+import itertools
+import json
+import multiprocessing
+import os
+import time
+import traceback
+import zlib
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from . import config as config_mod
+from .config import ConfigError
+
+MASTER_SEED = 20250101
+MANIFEST = "manifest.json"
+RUNS, LOGS, FAILED = "runs", "logs", "failed"
+SCHEDULER_TIMEOUT = "15s"  # how long to try reaching a Dask scheduler
+_LHS_KEY = 0x4C4853  # spawn key of the Latin hypercube's own random stream ("LHS")
+
+
+# --------------------------------------------------------------------------- specs
+@dataclass(frozen=True)
+class RunSpec:
+    """Everything a worker needs for one run; small and picklable."""
+
+    run_id: str
+    scenario: str  # scenario name
+    source: str  # scenario file (for messages only; workers use ``config``)
+    group: str  # report group: scenario name, plus the sweep point if any
+    replication: int
+    seed: int
+    steps: int
+    config: dict  # resolved scenario content (``extends`` merged), before overrides
+    overrides: dict = field(default_factory=dict)  # fixed --set overrides + sweep point
+    params: dict = field(default_factory=dict)  # the sweep point alone (empty if no sweep)
+    point: int = 0  # sweep point index
+
+    def meta(self) -> dict:
+        """The spec without the (bulky) config, for the manifest and failure records."""
+        d = asdict(self)
+        d.pop("config")
+        return d
+
+
+def derive_seed(master_seed: int, scenario: str, replication: int, common: bool = False) -> int:
+    """Model seed of (scenario name, replication): a function of nothing else.  With
+    ``common`` (common random numbers) every scenario gets the replication's seed."""
+    key = 0 if common else zlib.crc32(scenario.encode("utf-8"))
+    ss = np.random.SeedSequence(int(master_seed), spawn_key=(key, int(replication)))
+    return int(ss.generate_state(1)[0])
+
+
+def run_id_for(content: dict, overrides: dict, replication: int, seed: int, steps: int) -> str:
+    """Stable hash of what determines a run's numbers."""
+    payload = {"config": content, "overrides": overrides, "replication": int(replication),
+               "seed": int(seed), "steps": int(steps)}
+    blob = json.dumps(payload, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(blob.encode("utf-8")).hexdigest()[:20]
+
+
+def read_scenario(path: Path | str) -> dict:
+    """A scenario file's resolved content, as :func:`model.config.load` sees it."""
+    path = Path(path)
+    raw = config_mod.read_raw(path)
+    raw.setdefault("name", path.stem)
+    return raw
+
+
+def apply_overrides(raw: dict, overrides: dict) -> dict:
+    for key, value in (overrides or {}).items():
+        raw = config_mod.deep_merge(raw, config_mod.dotted_to_nested(key, value))
+    return raw
+
+
+# --------------------------------------------------------------------------- sweeps
+def parse_grid(items: Sequence[str]) -> dict[str, list]:
+    """``["consumer.g_direct=1,2.5", ...]`` -> ``{"consumer.g_direct": [1, 2.5]}``."""
+    out: dict[str, list] = {}
+    for item in items:
+        key, sep, raw = item.partition("=")
+        key = key.strip()
+        if not sep or not key or not raw.strip():
+            raise ConfigError(f"--grid {item!r}: expected KEY=V1,V2,..., e.g. consumer.g_direct=1,2,3")
+        if key in out:
+            raise ConfigError(f"--grid {item!r}: key {key!r} given twice")
+        out[key] = [_parse_value(v) for v in raw.split(",")]
+    return out
+
+
+def parse_lhs(items: Sequence[str]) -> dict[str, tuple[float, float, bool]]:
+    """``["consumer.g_direct=0.5:3"]`` -> ``{"consumer.g_direct": (0.5, 3.0, is_int)}``."""
+    out: dict[str, tuple[float, float, bool]] = {}
+    for item in items:
+        key, sep, raw = item.partition("=")
+        key = key.strip()
+        lo_s, colon, hi_s = raw.partition(":")
+        try:
+            if not sep or not key or not colon:
+                raise ValueError
+            lo, hi = float(lo_s), float(hi_s)
+        except ValueError:
+            raise ConfigError(f"--lhs {item!r}: expected KEY=LOW:HIGH with numbers, e.g. consumer.g_direct=0.5:3")
+        if not lo < hi:
+            raise ConfigError(f"--lhs {item!r}: LOW must be below HIGH")
+        if key in out:
+            raise ConfigError(f"--lhs {item!r}: key {key!r} given twice")
+        is_int = _is_int_literal(lo_s) and _is_int_literal(hi_s)
+        out[key] = (lo, hi, is_int)
+    return out
+
+
+def _is_int_literal(s: str) -> bool:
+    try:
+        int(s.strip())
+        return True
+    except ValueError:
+        return False
+
+
+def _parse_value(raw: str) -> Any:
+    raw = raw.strip()
+    try:
+        return json.loads(raw)
+    except json.JSONDecodeError:
+        return raw
+
+
+def sweep_points(grid: dict[str, list] | None = None, lhs: dict[str, tuple] | None = None,
+                 samples: int = 10, master_seed: int = MASTER_SEED) -> list[dict]:
+    """Points of a sweep: the grid's cartesian product times ``samples`` Latin hypercube
+    draws (seeded from the master seed).  No grid and no LHS -> one empty point."""
+    grid_pts: list[dict] = [{}]
+    if grid:
+        keys = list(grid)
+        grid_pts = [dict(zip(keys, combo)) for combo in itertools.product(*(grid[k] for k in keys))]
+    lhs_pts: list[dict] = [{}]
+    if lhs:
+        if samples < 1:
+            raise ConfigError(f"--samples {samples}: must be at least 1")
+        from scipy.stats import qmc
+
+        keys = list(lhs)
+        rng = np.random.default_rng(np.random.SeedSequence(int(master_seed), spawn_key=(_LHS_KEY,)))
+        unit = qmc.LatinHypercube(d=len(keys), rng=rng).random(samples)
+        lhs_pts = []
+        for row in unit:
+            pt = {}
+            for k, u in zip(keys, row):
+                lo, hi, is_int = lhs[k]
+                pt[k] = int(np.floor(lo + u * (hi - lo + 1))) if is_int else float(lo + u * (hi - lo))
+            lhs_pts.append(pt)
+    return [{**g, **p} for g in grid_pts for p in lhs_pts]
+
+
+def _point_label(params: dict) -> str:
+    if not params:
+        return ""
+    short = [k.rsplit(".", 1)[-1] for k in params]
+    names = short if len(set(short)) == len(short) else list(params)
+    parts = []
+    for name, v in zip(names, params.values()):
+        parts.append(f"{name}={v:.4g}" if isinstance(v, float) else f"{name}={v}")
+    return ", ".join(parts)
+
+
+# --------------------------------------------------------------------------- planning
+@dataclass
+class Plan:
+    """The runs of one batch command, validated before anything runs."""
+
+    specs: list[RunSpec]
+    scenarios: list[dict]  # name, source, content hash
+    master_seed: int
+    replications: int
+    steps: int | None
+    overrides: dict
+    points: list[dict]
+    common_seeds: bool = False
+
+
+def plan(paths: Sequence[Path | str], replications: int, steps: int | None = None,
+         master_seed: int = MASTER_SEED, overrides: dict | None = None,
+         points: Sequence[dict] | None = None, common_seeds: bool = False) -> Plan:
+    """Validate every (scenario, sweep point) and list the runs.
+
+    Raises :class:`ConfigError` (one line, naming the file and key) before any run
+    starts if a scenario, override or sweep key is invalid.  ``common_seeds``: every
+    scenario uses the same seed for a replication (common random numbers), so scenarios
+    that differ only after a policy event share their history up to it.
+    """
+    if replications < 1:
+        raise ConfigError(f"--replications {replications}: must be at least 1")
+    if steps is not None and steps < 1:
+        raise ConfigError(f"--steps {steps}: must be at least 1")
+    if not paths:
+        raise ConfigError("no scenario files given")
+    overrides = dict(overrides or {})
+    points = list(points) if points else [{}]
+    seen: dict[str, str] = {}
+    loaded = []
+    for p in paths:
+        path = Path(p)
+        if path.suffix != ".toml":
+            raise ConfigError(f"{path}: not a scenario file (expected a .toml file)")
+        content = read_scenario(path)
+        cfgs = [config_mod.validate(apply_overrides(content, {**overrides, **pt}), path) for pt in points]
+        cfg = cfgs[0]
+        if cfg.name in seen and seen[cfg.name] != str(path):
+            raise ConfigError(f"{path}: key 'name': scenario name {cfg.name!r} is also used by {seen[cfg.name]}; "
+                              "names must be unique in a batch")
+        if cfg.name in seen:
+            continue  # the same file twice
+        seen[cfg.name] = str(path)
+        loaded.append((path, content, cfg, [c.size.steps if steps is None else steps for c in cfgs]))
+    specs: list[RunSpec] = []
+    # replication-major order: an interrupted batch has every scenario partly done
+    for rep in range(replications):
+        for path, content, cfg, point_steps in loaded:
+            seed = derive_seed(master_seed, cfg.name, rep, common_seeds)
+            for i, (pt, n_steps) in enumerate(zip(points, point_steps)):
+                ov = {**overrides, **pt}
+                label = _point_label(pt)
+                specs.append(RunSpec(
+                    run_id=run_id_for(content, ov, rep, seed, n_steps), scenario=cfg.name, source=str(path),
+                    group=f"{cfg.name} [{label}]" if label else cfg.name, replication=rep, seed=seed,
+                    steps=n_steps, config=content, overrides=ov, params=dict(pt), point=i))
+    scen = [{"name": cfg.name, "source": str(path), "description": cfg.description,
+             "content_sha256": hashlib.sha256(json.dumps(content, sort_keys=True, default=str).encode()).hexdigest()}
+            for path, content, cfg, _ in loaded]
+    return Plan(specs, scen, int(master_seed), replications, steps, overrides, points, common_seeds)
+
+
+# --------------------------------------------------------------------------- worker
+def execute(spec: RunSpec) -> dict:
+    """Run one spec (in a worker).  Never raises: a failure is returned as a record."""
+    t0 = time.perf_counter()
+    try:
+        from .runner import simulate
+
+        cfg = config_mod.validate(apply_overrides(spec.config, spec.overrides), spec.source)
+        df, log = simulate(cfg, steps=spec.steps, seed=spec.seed)
+        df = _decorate(df, spec)
+        log = _decorate(log, spec, tick=False)
+        return {"run_id": spec.run_id, "ok": True, "data": df, "log": log,
+                "elapsed": time.perf_counter() - t0, "host": os.uname().nodename, "pid": os.getpid()}
+    except Exception as err:  # noqa: BLE001 - recorded, the batch goes on
+        return {"run_id": spec.run_id, "ok": False, "error": f"{type(err).__name__}: {err}",
+                "traceback": traceback.format_exc(), "elapsed": time.perf_counter() - t0,
+                "host": os.uname().nodename, "pid": os.getpid()}
+
+
+def _decorate(df: pd.DataFrame, spec: RunSpec, tick: bool = True) -> pd.DataFrame:
+    """Long format: run_id, scenario, group, replication, seed, tick, param.*, metrics."""
+    df = df.drop(columns=[c for c in ("scenario", "seed") if c in df])
+    front = {"run_id": spec.run_id, "scenario": spec.scenario, "group": spec.group,
+             "replication": spec.replication, "seed": spec.seed}
+    for k, v in spec.params.items():
+        # numbers as float so that one column has one type across runs (grid "1,2.5")
+        front[f"param.{k}"] = float(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else v
+    lead = pd.DataFrame({k: [v] * len(df) for k, v in front.items()}, index=df.index)
+    out = pd.concat([lead, df], axis=1)
+    out["replication"] = out["replication"].astype("int64")
+    out["seed"] = out["seed"].astype("int64")
+    if tick and "tick" in out:
+        out["tick"] = out["tick"].astype("int64")
+    return out
+
+
+# --------------------------------------------------------------------------- executor
+@contextlib.contextmanager
+def open_executor(workers: int = 1, scheduler: str | None = None) -> Iterator[tuple[Executor, int]]:
+    """Yield (executor, slots): a local process pool, or Dask's executor when
+    ``scheduler`` (``tcp://host:port``) is given.  ``slots`` is how many runs to keep
+    in flight (bounded so finished results never pile up in memory)."""
+    if scheduler:
+        try:
+            from distributed import Client
+        except ImportError as err:  # pragma: no cover - dask is a dependency
+            raise ConfigError(f"--scheduler {scheduler}: dask.distributed is not installed ({err})") from None
+        try:
+            client = Client(scheduler, timeout=SCHEDULER_TIMEOUT)
+        except (OSError, TimeoutError, ValueError) as err:
+            raise ConfigError(f"--scheduler {scheduler!r}: cannot connect ({type(err).__name__}: {err}); "
+                              "expected the address of a running Dask scheduler, e.g. tcp://127.0.0.1:8786") from None
+        try:
+            threads = sum(client.nthreads().values()) or 1
+            yield client.get_executor(pure=False), 2 * threads
+        finally:
+            client.close()
+        return
+    if workers < 1:
+        raise ConfigError(f"--workers {workers}: must be at least 1")
+    method = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
+    ctx = multiprocessing.get_context(method)
+    if method == "forkserver":
+        ctx.set_forkserver_preload(["model.runner"])  # workers fork with the model already imported
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=ctx)
+    try:
+        yield pool, 2 * workers
+    except BaseException:
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    else:
+        pool.shutdown(wait=True)
+
+
+# --------------------------------------------------------------------------- writer
+def run_path(out: Path, run_id: str) -> Path:
+    return Path(out) / RUNS / f"{run_id}.parquet"
+
+
+def is_done(out: Path, run_id: str) -> bool:
+    return run_path(out, run_id).is_file()
+
+
+def _atomic_write(path: Path, write: Callable[[Any], None]) -> None:
+    """Write through ``write(file)`` to a temp file, fsync, then rename into place."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        with open(tmp, "wb") as fh:
+            write(fh)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+
+
+def write_run(out: Path, outcome: dict) -> Path:
+    """Store a finished run: its log, then (the done marker) its time series."""
+    out = Path(out)
+    rid = outcome["run_id"]
+    _atomic_write(out / LOGS / f"{rid}.parquet", lambda fh: outcome["log"].to_parquet(fh, index=False))
+    target = run_path(out, rid)
+    _atomic_write(target, lambda fh: outcome["data"].to_parquet(fh, index=False))
+    (out / FAILED / f"{rid}.json").unlink(missing_ok=True)
+    return target
+
+
+def write_failure(out: Path, spec: RunSpec, outcome: dict) -> Path:
+    record = {**spec.meta(), "error": outcome.get("error"), "traceback": outcome.get("traceback"),
+              "elapsed": outcome.get("elapsed"), "host": outcome.get("host"),
+              "time": datetime.now(timezone.utc).isoformat(timespec="seconds")}
+    path = Path(out) / FAILED / f"{spec.run_id}.json"
+    _atomic_write(path, lambda fh: fh.write(json.dumps(record, indent=2, default=str).encode()))
+    return path
+
+
+def write_manifest(out: Path, p: Plan, extra: dict | None = None) -> Path:
+    """Describe the batch (the report reads it).  A previous, different manifest is kept
+    under ``manifests/``; run files are never touched."""
+    out = Path(out)
+    path = out / MANIFEST
+    runs = [s.meta() for s in p.specs]
+    if path.is_file():
+        try:
+            old = json.loads(path.read_text())
+        except (OSError, json.JSONDecodeError):
+            old = None
+        if old is not None and [r["run_id"] for r in old.get("runs", [])] != [r["run_id"] for r in runs]:
+            (out / "manifests").mkdir(exist_ok=True)
+            stamp = old.get("created", "old").replace(":", "").replace("-", "")
+            os.replace(path, out / "manifests" / f"manifest-{stamp}.json")
+    body = {
+        "format": 1,
+        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "master_seed": p.master_seed,
+        "seed_scheme": ("SeedSequence(master_seed, spawn_key=(0, replication)).generate_state(1)[0] "
+                        "(common random numbers: all scenarios share a replication's seed)" if p.common_seeds else
+                        "SeedSequence(master_seed, spawn_key=(crc32(scenario name), replication))"
+                        ".generate_state(1)[0]"),
+        "replications": p.replications,
+        "steps": p.steps,
+        "overrides": p.overrides,
+        "points": p.points,
+        "scenarios": p.scenarios,
+        "groups": list(dict.fromkeys(s.group for s in p.specs)),
+        **(extra or {}),
+        "runs": runs,
+    }
+    _atomic_write(path, lambda fh: fh.write(json.dumps(body, indent=1, default=str).encode()))
+    return path
+
+
+def read_manifest(out: Path) -> dict:
+    path = Path(out) / MANIFEST
+    if not path.is_file():
+        raise ConfigError(f"{out}: no {MANIFEST}: not a batch directory (run `walled-gardens batch ... --out {out}`)")
+    try:
+        return json.loads(path.read_text())
+    except json.JSONDecodeError as err:
+        raise ConfigError(f"{path}: not valid JSON: {err}") from None
+
+
+@contextlib.contextmanager
+def _lock(out: Path) -> Iterator[None]:
+    """One batch at a time per directory (released automatically if the process dies)."""
+    fh = open(Path(out) / ".lock", "a+")
+    try:
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise ConfigError(f"{out}: another batch is writing to this directory") from None
+        yield
+    finally:
+        fh.close()
+
+
+# --------------------------------------------------------------------------- the loop
+@dataclass
+class BatchResult:
+    out: Path
+    total: int
+    skipped: int  # already done before this call (resume)
+    done: int  # finished by this call
+    failed: list[str]  # run ids that raised
+    elapsed: float
+
+
+def run_batch(p: Plan | Sequence[RunSpec], out: Path | str, workers: int = 1, scheduler: str | None = None,
+              progress: bool = True, executor: Executor | None = None, slots: int | None = None) -> BatchResult:
+    """Run every spec not already done in ``out``, writing each as it finishes.
+
+    Pass ``executor`` to use one you manage yourself (any concurrent.futures.Executor);
+    otherwise a local process pool of ``workers`` or a Dask client for ``scheduler``.
+    """
+    from tqdm.auto import tqdm
+
+    if not isinstance(p, Plan):
+        specs = list(p)
+        p = Plan(specs, [], MASTER_SEED, max((s.replication for s in specs), default=-1) + 1, None, {}, [{}])
+    out = Path(out)
+    for sub in (RUNS, LOGS, FAILED):
+        (out / sub).mkdir(parents=True, exist_ok=True)
+    t0 = time.perf_counter()
+    with _lock(out):
+        for stale in itertools.chain((out / RUNS).glob(".*.tmp"), (out / LOGS).glob(".*.tmp"),
+                                     (out / FAILED).glob(".*.tmp")):
+            stale.unlink(missing_ok=True)  # left by a killed batch
+        specs = list({s.run_id: s for s in p.specs}.values())
+        todo = [s for s in specs if not is_done(out, s.run_id)]
+        skipped = len(specs) - len(todo)
+        write_manifest(out, p, {"workers": workers, "scheduler": scheduler})
+        failed: list[str] = []
+        done = 0
+        bar = tqdm(total=len(specs), initial=skipped, unit="run", desc="batch", disable=not progress,
+                   dynamic_ncols=True, smoothing=0.1)
+        try:
+            if todo:
+                ctx = (contextlib.nullcontext((executor, slots or 4)) if executor is not None
+                       else open_executor(workers, scheduler))
+                with ctx as (ex, n_slots):
+                    for spec, outcome in _stream(ex, todo, n_slots):
+                        if outcome["ok"]:
+                            write_run(out, outcome)
+                            done += 1
+                        else:
+                            write_failure(out, spec, outcome)
+                            failed.append(spec.run_id)
+                            bar.write(f"run {spec.run_id} ({spec.group}, replication {spec.replication}) failed: "
+                                      f"{outcome['error']}")
+                        del outcome
+                        bar.update(1)
+                        if failed:
+                            bar.set_postfix(failed=len(failed))
+        finally:
+            bar.close()
+    return BatchResult(out, len(specs), skipped, done, failed, time.perf_counter() - t0)
+
+
+def _stream(ex: Executor, specs: Iterable[RunSpec], slots: int) -> Iterator[tuple[RunSpec, dict]]:
+    """Submit with at most ``slots`` runs in flight; yield (spec, outcome) as runs finish."""
+    queue = iter(specs)
+    pending: dict[Future, RunSpec] = {}
+
+    def fill() -> None:
+        while len(pending) < max(1, slots):
+            spec = next(queue, None)
+            if spec is None:
+                return
+            pending[ex.submit(execute, spec)] = spec
+
+    fill()
+    while pending:
+        finished, _ = wait(list(pending), return_when=FIRST_COMPLETED)
+        for fut in finished:
+            spec = pending.pop(fut)
+            try:
+                outcome = fut.result()
+            except BrokenProcessPool:
+                raise RuntimeError("a worker process died (out of memory or killed?); finished runs are saved, "
+                                   "rerun the same command to resume") from None
+            except Exception as err:  # noqa: BLE001 - e.g. a Dask worker lost, or a pickling error
+                outcome = {"run_id": spec.run_id, "ok": False, "error": f"{type(err).__name__}: {err}",
+                           "traceback": "".join(traceback.format_exception(err))}
+            yield spec, outcome
+        fill()
+
+
+# --------------------------------------------------------------------------- reading back
+def result_files(out: Path | str, run_ids: Iterable[str] | None = None) -> list[Path]:
+    """Finished run files in ``out`` (only ``run_ids`` if given), in run-id order."""
+    out = Path(out)
+    if run_ids is None:
+        return sorted((out / RUNS).glob("*.parquet"))
+    return [f for f in (run_path(out, r) for r in sorted(set(run_ids))) if f.is_file()]
+
+
+def dataset(out: Path | str, run_ids: Iterable[str] | None = None):
+    """A lazy :mod:`pyarrow.dataset` over finished runs, with the union of their columns
+    (scenarios with other wallets or marketplaces have other metric columns)."""
+    import pyarrow as pa
+    import pyarrow.dataset as ds
+    import pyarrow.parquet as pq
+
+    files = result_files(out, run_ids)
+    if not files:
+        return None
+    schema = pa.unify_schemas([pq.read_schema(f) for f in files])
+    return ds.dataset([str(f) for f in files], format="parquet", schema=schema)
+
+
+def load_results(out: Path | str, columns: Sequence[str] | None = None,
+                 run_ids: Iterable[str] | None = None) -> pd.DataFrame:
+    """Read finished runs (only ``columns`` if given) sorted by run id and tick."""
+    dset = dataset(out, run_ids)
+    if dset is None:
+        return pd.DataFrame(columns=list(columns or []))
+    if columns is not None:
+        columns = [c for c in columns if c in dset.schema.names]
+    df = dset.to_table(columns=columns).to_pandas()
+    keys = [c for c in ("run_id", "tick") if c in df]
+    return df.sort_values(keys, kind="stable").reset_index(drop=True) if keys else df
