@@ -13,6 +13,8 @@ from functools import lru_cache
 
 import numpy as np
 
+from .consumers import count_true
+
 
 def shares(x: np.ndarray) -> np.ndarray:
     """Normalise to shares summing to 1 (all zeros stay zeros)."""
@@ -70,8 +72,8 @@ def collect(model) -> dict[str, float]:
     accepting = mer.lists.astype(np.int8) @ (mk.accepts & mk.active[:, None]).astype(np.int8)
     for w, name in enumerate(mk.wallets):
         out[f"wallet_reach_{name}"] = float((accepting[:, w] > 0).mean())
-    out["consumer_wallet_multihoming"] = float((cons.holds.sum(axis=1) >= 2).mean())
-    out["consumer_market_multihoming"] = float((cons.uses.sum(axis=1) >= 2).mean())
+    out["consumer_wallet_multihoming"] = float((count_true(cons.holds) >= 2).mean())
+    out["consumer_market_multihoming"] = float((count_true(cons.uses) >= 2).mean())
     out["merchant_multihoming"] = float((mer.lists[:, mk.listable].sum(axis=1) >= 2).mean())
     out["merchant_exclusive_share"] = float(mer.exclusive.mean())
     out["merchant_throttled_share"] = float(mer.throttled(int(model.time), mk).mean())
