@@ -130,6 +130,7 @@ def collect(out: Path | str, band: str = "ci") -> tuple[dict, list[GroupStats], 
         specs = by_group.get(group, [])
         ids = [r["run_id"] for r in specs]
         df = batch.load_results(out, ["run_id", "tick", *names], run_ids=ids)
+        df = df.reindex(columns=["run_id", "tick", *names])  # metrics this scenario lacks -> NaN
         done = int(df["run_id"].nunique()) if len(df) else 0
         if done:
             series = _series_stats(df, names, band)

@@ -147,6 +147,20 @@ def test_sweep_groups_are_compared(tmp_path):
     assert "Sweep: 2 points per scenario" in text
 
 
+def test_scenarios_with_other_wallets_share_one_report(tmp_path):
+    extra = tmp_path / "new_wallet.toml"
+    extra.write_text(f'extends = "{BASE}"\nname = "new_wallet"\n'
+                     '[platforms.bank2]\nadaptive = false\nwallet = { name = "bankpay", appeal = -3.0 }\n')
+    p = batch.plan([BASE, extra], 2, steps=3, overrides=SMALL)
+    with ThreadPoolExecutor(2) as ex:
+        batch.run_batch(p, tmp_path / "o", executor=ex, progress=False)
+    _, gstats, metrics, _ = report.collect(tmp_path / "o")
+    assert "pay_share_value_bankpay" in [m for m, _ in metrics]
+    base = next(g for g in gstats if g.group == "baseline")
+    assert base.series["pay_share_value_bankpay_mean"].isna().all()
+    assert "Payment share by value: bankpay" in report.build_report(tmp_path / "o").read_text()
+
+
 @pytest.mark.browser
 def test_report_renders_in_chromium(html_path):
     from browser_helpers import chromium_missing_reason, launch_chromium
