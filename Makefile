@@ -19,8 +19,16 @@ all: batch
 	python3 -m venv .tools
 	.tools/bin/pip install --quiet uv
 
-setup: $(UV)
+# Solara's front-end assets, vendored from the npm registry so the viz works offline
+SOLARA_ASSETS ?= .cache/solara-assets
+SOLARA_MARKER := $(SOLARA_ASSETS)/@widgetti/solara-vuetify-app@10.1.1/.vendored
+
+setup: $(UV) $(SOLARA_MARKER)
 	$(UV) sync --frozen
+
+$(SOLARA_MARKER): scripts/vendor_solara_assets.sh
+	bash scripts/vendor_solara_assets.sh $(SOLARA_ASSETS)
+	touch $@
 
 batch: setup
 	$(RUN) walled-gardens batch scenarios/*.toml --replications $(REPLICATIONS) --steps $(STEPS) --workers $(WORKERS) --out $(OUT)

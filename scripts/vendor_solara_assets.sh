@@ -40,7 +40,6 @@ extras=(
 specs=("${core[@]}")
 if [[ "${VENDOR_EXTRAS:-0}" == "1" ]]; then specs+=("${extras[@]}"); fi
 
-command -v npm >/dev/null || { echo "npm not found (apt-get install -y npm)" >&2; exit 1; }
 mkdir -p "$cache"
 cache="$(cd "$cache" && pwd)"
 
@@ -53,6 +52,7 @@ if [[ ${#todo[@]} -eq 0 ]]; then
   exit 0
 fi
 
+command -v npm >/dev/null || { echo "npm not found (apt-get install -y npm)" >&2; exit 1; }
 tmp="$(mktemp -d)"
 trap 'rm -rf "$tmp"' EXIT
 for spec in "${todo[@]}"; do
