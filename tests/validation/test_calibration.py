@@ -69,3 +69,15 @@ def test_distance_and_writer_roundtrip(tmp_path):
     assert cfg.consumer.market_revision == 0.33
     assert cfg.platforms["alibaba"].marketplaces["taobao"].quality == 2.5
     assert cfg.platforms["tencent"].wallet.appeal == load(cal.BASELINE).platforms["tencent"].wallet.appeal
+
+
+def test_search_runs_and_never_returns_worse_than_its_start(capsys):
+    """A tiny fit (2 LHS points + 3 Nelder-Mead steps at 500 consumers) runs end to end via the CLI path."""
+    fit = cal.calibrate(samples=2, refine=3, seeds=(1,), consumers=500, steps=20, verbose=False,
+                        free={"consumer.p2p_value": (0.0, 0.3), "platforms.alibaba.wallet.appeal": (-0.5, 1.5)})
+    start = fit.history[0][1]  # the scenario's current values are always evaluated first
+    assert fit.distance <= start
+    assert set(fit.params) == {"consumer.p2p_value", "platforms.alibaba.wallet.appeal"}
+    assert fit.evaluations == len(fit.history) >= 3
+    cal.main(["--check", "--seeds", "1", "--consumers", "500", "--steps", "20"])
+    assert "distance (RMS, pp)" in capsys.readouterr().out

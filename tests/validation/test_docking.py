@@ -55,7 +55,7 @@ def test_three_equilibria_of_the_model_at_domain_case(bd_model):
 def test_running_the_model_settles_at_a_stable_equilibrium(s0, target):
     """Stepping the whole model (small-world graph, 64 contacts) tips to the nearer stable share."""
     m = T.brock_durlauf_model(1.0, 4.0, 0.0, s0=s0, consumers=20_000, seed=5)
-    m.run_for(30) if hasattr(m, "run_for") else [m.step() for _ in range(30)]
+    m.run_for(30)
     end = m.results()["holds_w"].tail(10).mean()
     assert end == pytest.approx(target, abs=0.01)
 
