@@ -275,7 +275,7 @@ def plan(paths: Sequence[Path | str], replications: int, steps: int | None = Non
 # --------------------------------------------------------------------------- worker
 def execute(spec: RunSpec) -> dict:
     """Run one spec (in a worker).  Never raises: a failure is returned as a record."""
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     try:
         from .runner import simulate
 
@@ -283,8 +283,8 @@ def execute(spec: RunSpec) -> dict:
         df, log = simulate(cfg, steps=spec.steps, seed=spec.seed)
         df = _decorate(df, spec)
         log = _decorate(log, spec, tick=False)
-        return {"run_id": spec.run_id, "ok": True, "data": df, "log": log,
-                "elapsed": time.perf_counter() - t0, "host": os.uname().nodename, "pid": os.getpid()}
+        return {"run_id": spec.run_id, "ok": True, "data": df, "log": log, "elapsed": time.perf_counter() - t0,
+                "cpu": time.process_time() - c0, "host": os.uname().nodename, "pid": os.getpid()}
     except Exception as err:  # noqa: BLE001 - recorded, the batch goes on
         return {"run_id": spec.run_id, "ok": False, "error": f"{type(err).__name__}: {err}",
                 "traceback": traceback.format_exc(), "elapsed": time.perf_counter() - t0,
@@ -370,12 +370,20 @@ def _atomic_write(path: Path, write: Callable[[Any], None]) -> None:
 
 
 def write_run(out: Path, outcome: dict) -> Path:
-    """Store a finished run: its log, then (the done marker) its time series."""
+    """Store a finished run: its log, then (the done marker) its time series.  The run
+    file's parquet metadata ``walled_gardens`` holds where and how long it ran."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
     out = Path(out)
     rid = outcome["run_id"]
     _atomic_write(out / LOGS / f"{rid}.parquet", lambda fh: outcome["log"].to_parquet(fh, index=False))
+    table = pa.Table.from_pandas(outcome["data"], preserve_index=False)
+    info = {k: outcome.get(k) for k in ("elapsed", "cpu", "host", "pid")}
+    table = table.replace_schema_metadata({**(table.schema.metadata or {}),
+                                           b"walled_gardens": json.dumps(info).encode()})
     target = run_path(out, rid)
-    _atomic_write(target, lambda fh: outcome["data"].to_parquet(fh, index=False))
+    _atomic_write(target, lambda fh: pq.write_table(table, fh))
     (out / FAILED / f"{rid}.json").unlink(missing_ok=True)
     return target
 
@@ -541,6 +549,14 @@ def _stream(ex: Executor, specs: Iterable[RunSpec], slots: int) -> Iterator[tupl
 
 
 # --------------------------------------------------------------------------- reading back
+def run_info(path: Path | str) -> dict:
+    """Provenance stored with a finished run: elapsed and CPU seconds, host, pid."""
+    import pyarrow.parquet as pq
+
+    meta = pq.read_schema(path).metadata or {}
+    return json.loads(meta.get(b"walled_gardens", b"{}"))
+
+
 def result_files(out: Path | str, run_ids: Iterable[str] | None = None) -> list[Path]:
     """Finished run files in ``out`` (only ``run_ids`` if given), in run-id order."""
     out = Path(out)

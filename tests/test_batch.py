@@ -110,6 +110,8 @@ def test_results_are_long_format_per_run_files_with_manifest(reference):
         assert (rows.seed == s.seed).all() and (rows.replication == s.replication).all()
         assert (rows.scenario == s.scenario).all()
         assert (out / "logs" / f"{s.run_id}.parquet").is_file()
+        info = batch.run_info(batch.run_path(out, s.run_id))
+        assert info["elapsed"] > 0 and info["cpu"] > 0 and info["pid"] > 0
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["master_seed"] == batch.MASTER_SEED
     assert {(r["run_id"], r["seed"], r["replication"]) for r in manifest["runs"]} == {
