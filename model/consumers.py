@@ -101,10 +101,15 @@ class ConsumerPopulation:
         self.uses = rng.random((n, K)) < p_market
         self.uses &= market.market_host[None, :] < 0  # mini-programs start unused
         self.last_wallet = np.full(n, -1, np.int8)
-        self.spend_share = np.zeros((n, K), np.float32)  # last tick's split of spending
+        self.spend = np.zeros((n, K), np.float32)  # last tick's spending by marketplace
         self.retention = np.ones(K)  # last tick's monthly retention per marketplace
-
-        self.perceived = self.individual_utility(market)  # [N, K] own part of V, refreshed on revision
+        # Cached per-consumer terms, refreshed only for consumers who revise (or all after a
+        # policy change): perceived = own part of V; usable = on k and holding a wallet k
+        # accepts; weight = exp(perceived) on usable marketplaces, 0 elsewhere.
+        self.perceived = np.zeros((n, K), np.float32)
+        self.weight = np.zeros((n, K), np.float32)
+        self.usable_bits = np.zeros(n, np.int32)
+        self.refresh(market)
 
     # -- rules ---------------------------------------------------------------
     def access(self, market: Market, rows: np.ndarray | slice = slice(None)) -> np.ndarray:
@@ -140,12 +145,30 @@ class ConsumerPopulation:
         """[N, K] deterministic marketplace utility V_ik as consumers currently perceive it."""
         return self.base_utility(market, sellers)[None, :] + self.perceived
 
-    def refresh(self, market: Market, rows: np.ndarray | None = None) -> None:
-        """Re-perceive own utilities (all consumers after a policy change, else revisers)."""
+    @property
+    def spend_share(self) -> np.ndarray:
+        """[N, K] last tick's split of each consumer's spending over marketplaces."""
+        return self.spend / self.budget[:, None]
+
+    def perceive(self, market: Market, rows: np.ndarray | None = None) -> None:
+        """Re-perceive own utilities (all consumers, or the revising ``rows``)."""
         if rows is None:
-            self.perceived = self.individual_utility(market)
+            self.perceived[:] = self.individual_utility(market)
         elif rows.size:
             self.perceived[rows] = self.individual_utility(market, rows)
+
+    def update_usable(self, market: Market, rows: np.ndarray | None = None) -> None:
+        """Recompute where consumers can buy (on k, k reachable, a held wallet accepted) and their weights."""
+        sel = slice(None) if rows is None else rows
+        pay_ok = self.wallet_tables(market)[0][self.wallet_type(sel)]
+        usable = self.uses[sel] & pay_ok & self.access(market, sel)
+        self.weight[sel] = np.exp(np.minimum(self.perceived[sel], 30.0)) * usable
+        self.usable_bits[sel] = bitmask(usable)
+
+    def refresh(self, market: Market, rows: np.ndarray | None = None) -> None:
+        """Both cached terms, for everybody after a policy change (or for ``rows``)."""
+        self.perceive(market, rows)
+        self.update_usable(market, rows)
 
     def adopt_wallets(self, market: Market, rng: np.random.Generator) -> np.ndarray:
         """Revising consumers hold or drop each wallet by the threshold rule; returns who revised."""
@@ -153,7 +176,8 @@ class ConsumerPopulation:
         revising = rng.random(self.n) < c.wallet_revision
         rows = np.flatnonzero(revising)
         q = self.contact_mean(self.holds, rows)  # [R, W] direct network effect
-        A = self.spend_share[rows] @ market.accepts.astype(np.float32)  # [R, W] indirect effect
+        spent = self.spend[rows]
+        A = spent @ market.accepts.astype(np.float32) / self.budget[rows, None]  # [R, W] indirect effect
         held = self.holds[rows]
         u = market.wallet_appeal + c.g_direct * q + c.g_indirect * A - market.wallet_cost * ~held
         u += c.wallet_noise * rng.logistic(size=u.shape)
@@ -167,7 +191,8 @@ class ConsumerPopulation:
         c = self.cfg
         revising = rng.random(self.n) < c.market_revision
         rows = np.flatnonzero(revising)
-        self.refresh(market, rows if wallet_revised is None else np.flatnonzero(revising | wallet_revised))
+        changed = rows if wallet_revised is None else np.flatnonzero(revising | wallet_revised)
+        self.perceive(market, changed)
         V = self.base_utility(market, sellers)[None, :] + self.perceived[rows]
         shock = V + c.market_noise * rng.standard_normal(V.shape, dtype=np.float32)
         uses = self.uses[rows]
@@ -177,6 +202,7 @@ class ConsumerPopulation:
         dropped = (uses & ~new).sum(axis=0)
         self.retention = np.where(before > 0, 1.0 - dropped / np.maximum(before, 1), 1.0)
         self.uses[rows] = new
+        self.update_usable(market, changed)
 
     def wallet_type(self, rows: np.ndarray | slice = slice(None)) -> np.ndarray:
         """[N] code of (wallets held, last wallet used): all checkout choices depend only on it."""
@@ -201,22 +227,21 @@ class ConsumerPopulation:
         return ok.any(axis=2), prob
 
     def checkout(self, market: Market, sellers: np.ndarray, rng: np.random.Generator) -> Purchases:
-        """Spend the budget over usable marketplaces and pay with held-and-accepted wallets."""
+        """Spend the budget over usable marketplaces and pay with held-and-accepted wallets.
+
+        Spending splits by logit on V = base_k + perceived_ik over usable marketplaces with
+        sellers: exp(V) = exp(base_k) * weight_ik, so only the common part is new each tick."""
         c = self.cfg
-        V = self.utility(market, sellers)
         K, W = market.n_markets, market.n_wallets
-        pay_ok, prob = self.wallet_tables(market)
-        wtype = self.wallet_type()
-        can_buy = self.uses & pay_ok[wtype] & (sellers > 0)[None, :]
-        # split of spending over marketplaces: logit on V among usable ones
-        expV = np.exp(np.minimum(V, 30.0, out=V), out=V)
-        expV *= can_buy
+        open_k = sellers > 0
+        expV = self.weight * (np.exp(np.minimum(self.base_utility(market, sellers), 30.0)) * open_k)
         tot = expV.sum(axis=1)
         spender = tot > 0
-        share = expV / np.where(spender, tot, 1.0)[:, None]  # rows of non-spenders stay 0
-        self.spend_share = share
-        spend = share * self.budget[:, None]  # [N, K]
+        expV *= (np.where(spender, self.budget, 0.0) / np.where(spender, tot, 1.0)).astype(np.float32)[:, None]
+        spend = self.spend = expV  # [N, K]
         # aggregate spending by wallet type, then apply the type's checkout probabilities
+        pay_ok, prob = self.wallet_tables(market)
+        wtype = self.wallet_type()
         T = prob.shape[0]
         by_type = np.stack([np.bincount(wtype, weights=spend[:, k], minlength=T) for k in range(K)], axis=1)
         market_wallet = np.einsum("tk,tkw->kw", by_type, prob)
@@ -229,11 +254,11 @@ class ConsumerPopulation:
             value[w] += c.p2p_value * p2p
             count[w] += c.p2p_count * p2p
         # habit: sample the marketplace of a purchase by spend, then the wallet used there
-        k_pick = inverse_cdf(share, rng.random(self.n, dtype=np.float32))
+        k_pick = inverse_cdf(spend, rng.random(self.n, dtype=np.float32) * self.budget)
         w_pick = inverse_cdf(prob[wtype, k_pick], rng.random(self.n))
         self.last_wallet = np.where(spender, w_pick, self.last_wallet).astype(np.int8)
         surplus = np.log1p(tot).mean() / max(c.tau, 1e-9)
-        bits = bitmask(can_buy)
+        bits = self.usable_bits & int(bitmask(open_k[None, :])[0])
         return Purchases(gmv=spend.sum(axis=0, dtype=np.float64), value=value, count=count, commerce_value=commerce,
                          market_wallet=market_wallet, surplus=float(surplus), can_buy=bits)
 
