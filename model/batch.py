@@ -30,6 +30,7 @@ return DataFrames; only the parent writes files.
 from __future__ import annotations
 
 import contextlib
+import functools
 import fcntl
 import hashlib
 import itertools
@@ -92,10 +93,22 @@ def derive_seed(master_seed: int, scenario: str, replication: int, common: bool 
     return int(ss.generate_state(1)[0])
 
 
+@functools.cache
+def model_fingerprint() -> str:
+    """Hash of the model's rule modules: a code change makes new run ids, so resume never
+    mixes numbers from an older model into a batch."""
+    rules = ("agents", "config", "consumers", "events", "market", "merchants", "metrics", "model", "runner")
+    here = Path(__file__).resolve().parent
+    h = hashlib.sha256()
+    for name in rules:
+        h.update((here / f"{name}.py").read_bytes())
+    return h.hexdigest()[:16]
+
+
 def run_id_for(content: dict, overrides: dict, replication: int, seed: int, steps: int) -> str:
-    """Stable hash of what determines a run's numbers."""
+    """Stable hash of what determines a run's numbers (including the model code)."""
     payload = {"config": content, "overrides": overrides, "replication": int(replication),
-               "seed": int(seed), "steps": int(steps)}
+               "seed": int(seed), "steps": int(steps), "model": model_fingerprint()}
     blob = json.dumps(payload, sort_keys=True, separators=(",", ":"), default=str)
     return hashlib.sha256(blob.encode("utf-8")).hexdigest()[:20]
 

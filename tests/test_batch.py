@@ -367,3 +367,13 @@ def test_lhs_points_are_stratified_seeded_and_bounded():
     both = batch.sweep_points(grid, lhs, samples=3)
     assert len(both) == 6 and {p["consumer.tau"] for p in both} == {1, 2}
     assert batch.sweep_points() == [{}]
+
+
+def test_run_id_changes_with_the_model_code(monkeypatch):
+    from model import batch
+
+    args = ({"name": "x"}, {}, 0, 1, 10)
+    before = batch.run_id_for(*args)
+    assert batch.run_id_for(*args) == before
+    monkeypatch.setattr(batch, "model_fingerprint", lambda: "other-code")
+    assert batch.run_id_for(*args) != before
