@@ -18,24 +18,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import sparse
 
 from .config import ConsumerConfig
 from .market import Market
-
-
-def social_graph(n: int, degree: int, rng: np.random.Generator, rewire: float = 0.1) -> np.ndarray:
-    """Small-world contacts as an [n, degree] index array (ring lattice, rewired).
-
-    Like Watts-Strogatz but directed and fixed out-degree, so neighbour
-    averages are one gather: ``holds[contacts].mean(axis=1)``.
-    """
-    half = np.arange(1, degree // 2 + 1)
-    offsets = np.concatenate([half, -half, [degree // 2 + 1] * (degree % 2)])[:degree]
-    contacts = (np.arange(n)[:, None] + offsets[None, :]) % n
-    mask = rng.random(contacts.shape) < rewire
-    contacts[mask] = rng.integers(0, n, mask.sum())
-    return contacts.astype(np.int32)
+from .network import SmallWorld
 
 
 def bitmask(flags: np.ndarray) -> np.ndarray:
@@ -91,11 +77,8 @@ class ConsumerPopulation:
     def __init__(self, n: int, degree: int, cfg: ConsumerConfig, market: Market, rng: np.random.Generator):
         self.n, self.cfg = n, cfg
         K, W = market.n_markets, market.n_wallets
-        self.contacts = social_graph(n, degree, rng)
-        # row-normalised contact matrix: mix @ x is the mean of x over i's contacts
-        self.mix = sparse.csr_matrix(
-            (np.full(self.contacts.size, 1.0 / degree, np.float32), self.contacts.ravel(),
-             np.arange(0, self.contacts.size + 1, degree)), shape=(n, n))
+        self.network = SmallWorld(n, degree, rng)
+        self.contacts = self.network.contacts  # [N, degree] indices of each consumer's contacts
         self.taste = (rng.standard_normal((n, K)) * cfg.taste_sd).astype(np.float32)
         self.budget = rng.lognormal(-cfg.budget_sigma**2 / 2, cfg.budget_sigma, n).astype(np.float32)
         self.budget *= np.float32(cfg.budget_mean)
@@ -127,9 +110,8 @@ class ConsumerPopulation:
         return ok & market.active[None, :]
 
     def contact_mean(self, x: np.ndarray, rows: np.ndarray | None = None) -> np.ndarray:
-        """Mean of ``x`` over each consumer's contacts (all consumers, or only ``rows``)."""
-        mix = self.mix if rows is None else self.mix[rows]
-        return mix @ x.view(np.uint8).astype(np.float32)
+        """Share of each consumer's contacts (all consumers, or only ``rows``) with flag ``x``."""
+        return self.network.mean(x, rows)
 
     def base_utility(self, market: Market, sellers: np.ndarray) -> np.ndarray:
         """[K] the common part of V: quality, price and the seller-side network effect."""

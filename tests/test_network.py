@@ -1,0 +1,30 @@
+"""The social graph's fast neighbour counts equal the plain gather over contacts."""
+
+from __future__ import annotations
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from model.network import SmallWorld
+
+
+@settings(max_examples=40, deadline=None)
+@given(n=st.integers(10, 400), degree=st.integers(1, 64), rewire=st.floats(0, 1), seed=st.integers(0, 2**32 - 1),
+       cols=st.integers(1, 6))
+def test_count_equals_gather_over_contacts(n, degree, rewire, seed, cols):
+    rng = np.random.default_rng(seed)
+    g = SmallWorld(n, degree, rng, rewire=rewire)
+    assert g.contacts.shape == (n, degree) and g.contacts.min() >= 0 and g.contacts.max() < n
+    x = rng.random((n, cols)) < 0.5
+    expected = x[g.contacts].sum(axis=1)
+    assert (g.count(x) == expected).all()
+    rows = np.flatnonzero(rng.random(n) < 0.3)
+    assert np.allclose(g.mean(x, rows), expected[rows] / degree)
+
+
+def test_rewiring_share_and_lattice():
+    g = SmallWorld(20_000, 10, np.random.default_rng(0), rewire=0.1)
+    lattice = (np.arange(20_000)[:, None] + g.offsets[None, :]) % 20_000
+    assert abs((g.contacts != lattice).mean() - 0.1) < 0.01
+    assert sorted(g.offsets.tolist()) == [-5, -4, -3, -2, -1, 1, 2, 3, 4, 5]
