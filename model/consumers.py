@@ -94,12 +94,14 @@ class ConsumerPopulation:
         self.last_wallet = np.full(n, -1, np.int8)
         self.spend = np.zeros((n, K), np.float32)  # last tick's spending by marketplace
         self.retention = np.ones(K)  # last tick's monthly retention per marketplace
-        # Cached per-consumer terms, refreshed only for consumers who revise (or all after a
-        # policy change): perceived = own part of V; usable = on k and holding a wallet k
-        # accepts; weight = exp(perceived) on usable marketplaces, 0 elsewhere.
-        self.perceived = np.zeros((n, K), np.float32)
+        # Cached per-consumer terms, refreshed only for consumers who revise (or for all after
+        # a policy change): social = word of mouth through links (contacts on k, if links to k
+        # open in i's super-app), re-perceived when i reconsiders marketplaces; usable = on k,
+        # k reachable and a held wallet accepted; weight = exp(own part of V) where usable.
+        self.social = np.zeros((n, K), np.float32)
         self.weight = np.zeros((n, K), np.float32)
         self.usable_bits = np.zeros(n, np.int32)
+        self.users = np.zeros(K, np.int64)  # consumers on each marketplace
         self.refresh(market)
 
     # -- rules ---------------------------------------------------------------
@@ -121,44 +123,41 @@ class ConsumerPopulation:
         base = market.quality - c.tau * price + c.b_merchants * np.log1p(sellers / mean_sellers)
         return base.astype(np.float32)
 
-    def individual_utility(self, market: Market, rows: np.ndarray | None = None) -> np.ndarray:
+    def individual_utility(self, market: Market, rows: np.ndarray | slice = slice(None)) -> np.ndarray:
         """[N or len(rows), K] the consumer's own part of V: taste, wallet fit and links from contacts."""
-        c = self.cfg
-        sel = slice(None) if rows is None else rows
-        pay_ok = self.wallet_tables(market)[0][self.wallet_type(sel)]
-        friends = self.contact_mean(self.uses, rows)
-        home = self.home_app[sel]
-        links = np.where((home >= 0)[:, None], market.links_open[home], False)
-        return self.taste[sel] + np.float32(c.lam_wallet) * pay_ok + np.float32(c.g_links) * links * friends
+        pay_ok = self.wallet_tables(market)[0][self.wallet_type(rows)]
+        return self.taste[rows] + np.float32(self.cfg.lam_wallet) * pay_ok + self.social[rows]
 
     def utility(self, market: Market, sellers: np.ndarray) -> np.ndarray:
         """[N, K] deterministic marketplace utility V_ik as consumers currently perceive it."""
-        return self.base_utility(market, sellers)[None, :] + self.perceived
+        return self.base_utility(market, sellers)[None, :] + self.individual_utility(market)
 
     @property
     def spend_share(self) -> np.ndarray:
         """[N, K] last tick's split of each consumer's spending over marketplaces."""
         return self.spend / self.budget[:, None]
 
-    def perceive(self, market: Market, rows: np.ndarray | None = None) -> None:
-        """Re-perceive own utilities (all consumers, or the revising ``rows``)."""
-        if rows is None:
-            self.perceived[:] = self.individual_utility(market)
-        elif rows.size:
-            self.perceived[rows] = self.individual_utility(market, rows)
-
-    def update_usable(self, market: Market, rows: np.ndarray | None = None) -> None:
-        """Recompute where consumers can buy (on k, k reachable, a held wallet accepted) and their weights."""
+    def perceive_contacts(self, market: Market, rows: np.ndarray | None = None) -> None:
+        """Word of mouth: g_L x (share of contacts on k) where links to k open in i's super-app."""
         sel = slice(None) if rows is None else rows
-        pay_ok = self.wallet_tables(market)[0][self.wallet_type(sel)]
-        usable = self.uses[sel] & pay_ok & self.access(market, sel)
-        self.weight[sel] = np.exp(np.minimum(self.perceived[sel], 30.0)) * usable
-        self.usable_bits[sel] = bitmask(usable)
+        friends = self.contact_mean(self.uses, rows)
+        home = self.home_app[sel]
+        links = np.where((home >= 0)[:, None], market.links_open[home], False)
+        self.social[sel] = np.float32(self.cfg.g_links) * links * friends
 
-    def refresh(self, market: Market, rows: np.ndarray | None = None) -> None:
-        """Both cached terms, for everybody after a policy change (or for ``rows``)."""
-        self.perceive(market, rows)
-        self.update_usable(market, rows)
+    def update_usable(self, market: Market, rows: np.ndarray | slice = slice(None)) -> None:
+        """Recompute where consumers can buy (on k, k reachable, a held wallet accepted) and their weights."""
+        pay_ok = self.wallet_tables(market)[0][self.wallet_type(rows)]
+        usable = self.uses[rows] & pay_ok & self.access(market, rows)
+        own = self.taste[rows] + np.float32(self.cfg.lam_wallet) * pay_ok + self.social[rows]
+        self.weight[rows] = np.exp(np.minimum(own, 30.0)) * usable
+        self.usable_bits[rows] = bitmask(usable)
+
+    def refresh(self, market: Market) -> None:
+        """All cached terms for everybody (after a policy change)."""
+        self.perceive_contacts(market)
+        self.update_usable(market)
+        self.users = np.count_nonzero(self.uses, axis=0)
 
     def adopt_wallets(self, market: Market, rng: np.random.Generator) -> np.ndarray:
         """Revising consumers hold or drop each wallet by the threshold rule; returns who revised."""
@@ -181,18 +180,17 @@ class ConsumerPopulation:
         c = self.cfg
         revising = rng.random(self.n) < c.market_revision
         rows = np.flatnonzero(revising)
-        changed = rows if wallet_revised is None else np.flatnonzero(revising | wallet_revised)
-        self.perceive(market, changed)
-        V = self.base_utility(market, sellers)[None, :] + self.perceived[rows]
+        self.perceive_contacts(market, rows)
+        V = self.base_utility(market, sellers)[None, :] + self.individual_utility(market, rows)
         shock = V + c.market_noise * rng.standard_normal(V.shape, dtype=np.float32)
         uses = self.uses[rows]
         threshold = np.where(uses.any(axis=1, keepdims=True), c.multihoming_threshold, 0.0)
         new = ((uses & (shock > 0)) | (~uses & (shock - c.switching_cost > threshold))) & self.access(market, rows)
-        before = np.count_nonzero(self.uses, axis=0)
         dropped = (uses & ~new).sum(axis=0)
-        self.retention = np.where(before > 0, 1.0 - dropped / np.maximum(before, 1), 1.0)
+        self.retention = np.where(self.users > 0, 1.0 - dropped / np.maximum(self.users, 1), 1.0)
+        self.users += new.sum(axis=0) - uses.sum(axis=0)
         self.uses[rows] = new
-        self.update_usable(market, changed)
+        self.update_usable(market, rows if wallet_revised is None else np.flatnonzero(revising | wallet_revised))
 
     def wallet_type(self, rows: np.ndarray | slice = slice(None)) -> np.ndarray:
         """[N] code of (wallets held, last wallet used): all checkout choices depend only on it."""

@@ -29,13 +29,15 @@ class SmallWorld:
         self.correction = (sparse.csr_matrix((ones, (rows, contacts[rows, slots])), shape=(n, n))
                            - sparse.csr_matrix((ones, (rows, lattice)), shape=(n, n)))
 
-    def count(self, x: np.ndarray) -> np.ndarray:
-        """[n, C] bool -> [n, C] int8: for each consumer, how many contacts have each flag."""
+    def count(self, x: np.ndarray, rows: np.ndarray | None = None) -> np.ndarray:
+        """[n, C] bool -> [n or len(rows), C] int8: how many of each consumer's contacts have each flag."""
         xi = x.view(np.uint8) if x.dtype == bool else x.astype(np.uint8)
         n = self.n
         if np.abs(self.offsets).max() >= n:  # tiny populations: plain gather
-            return xi[self.contacts].sum(axis=1, dtype=np.int8)
-        acc = (self.correction @ xi.astype(np.int8)).astype(np.int8)
+            sel = slice(None) if rows is None else rows
+            return xi[self.contacts[sel]].sum(axis=1, dtype=np.int8)
+        # lattice part: shifted adds of the whole array (cheaper than gathering rows)
+        acc = np.zeros(xi.shape, np.int8)
         for o in (int(v) for v in self.offsets):
             if o >= 0:
                 acc[: n - o] += xi[o:]
@@ -43,11 +45,11 @@ class SmallWorld:
             else:
                 acc[-o:] += xi[: n + o]
                 acc[:-o] += xi[n + o:]
-        return acc
+        # rewired edges: sparse correction, only for the rows asked for
+        if rows is None:
+            return acc + (self.correction @ xi.astype(np.int8)).astype(np.int8)
+        return acc[rows] + (self.correction[rows] @ xi.astype(np.int8)).astype(np.int8)
 
     def mean(self, x: np.ndarray, rows: np.ndarray | None = None) -> np.ndarray:
         """Share of each consumer's contacts (all, or only ``rows``) with each flag, float32."""
-        counts = self.count(x)
-        if rows is not None:
-            counts = counts[rows]
-        return counts * np.float32(1.0 / self.degree)
+        return self.count(x, rows) * np.float32(1.0 / self.degree)

@@ -20,6 +20,7 @@ def test_count_equals_gather_over_contacts(n, degree, rewire, seed, cols):
     expected = x[g.contacts].sum(axis=1)
     assert (g.count(x) == expected).all()
     rows = np.flatnonzero(rng.random(n) < 0.3)
+    assert (g.count(x, rows) == expected[rows]).all()
     assert np.allclose(g.mean(x, rows), expected[rows] / degree)
 
 
