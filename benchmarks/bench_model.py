@@ -24,14 +24,14 @@ from model.model import WalledGardens
 SCENARIO = Path(__file__).resolve().parents[1] / "scenarios" / "baseline.toml"
 
 
-def build(n: int) -> WalledGardens:
+def build(n: int, agents: bool = True) -> WalledGardens:
     merchants = min(max(n // 10, 100), 20_000)
-    return WalledGardens(SCENARIO, overrides={"size.consumers": n, "size.merchants": merchants})
+    return WalledGardens(SCENARIO, overrides={"size.consumers": n, "size.merchants": merchants}, agents=agents)
 
 
-def rate(n: int, ticks: int) -> dict:
+def rate(n: int, ticks: int, agents: bool = True) -> dict:
     t0 = time.perf_counter()
-    model = build(n)
+    model = build(n, agents)
     t_init = time.perf_counter() - t0
     model.step()  # warm-up
     t0 = time.perf_counter()
@@ -40,7 +40,8 @@ def rate(n: int, ticks: int) -> dict:
     dt = time.perf_counter() - t0
     del model
     gc.collect()
-    return {"consumers": n, "ticks": ticks, "init_s": round(t_init, 2), "s_per_tick": round(dt / ticks, 4),
+    return {"consumers": n, "agents": agents, "ticks": ticks, "init_s": round(t_init, 2),
+            "s_per_tick": round(dt / ticks, 4),
             "consumer_ticks_per_s": round(n * ticks / dt)}
 
 
@@ -75,13 +76,15 @@ def main() -> None:
     print(f"Mesa Boltzmann per-agent loop: {ref['agent_ticks_per_s']:,} agent-ticks/s")
     rows = []
     for n in args.sizes:
-        r = rate(n, ticks=max(5, min(50, 2_000_000 // n)))
-        r["bytes_per_consumer"] = round(bytes_per_consumer(n))
-        r["speedup_vs_boltzmann"] = round(r["consumer_ticks_per_s"] / ref["agent_ticks_per_s"], 1)
-        rows.append(r)
-        print(f"{n:>9,} consumers: {r['consumer_ticks_per_s']:>12,} consumer-ticks/s "
-              f"({r['speedup_vs_boltzmann']}x Boltzmann), {r['s_per_tick']} s/tick, "
-              f"init {r['init_s']} s, {r['bytes_per_consumer']} bytes/consumer")
+        memory = round(bytes_per_consumer(n))
+        for agents in (True, False):  # with a thin Mesa agent per consumer/merchant, and batch mode
+            r = rate(n, ticks=max(5, min(50, 2_000_000 // n)), agents=agents)
+            r["bytes_per_consumer"] = memory
+            r["speedup_vs_boltzmann"] = round(r["consumer_ticks_per_s"] / ref["agent_ticks_per_s"], 1)
+            rows.append(r)
+            print(f"{n:>9,} consumers ({'Mesa agents' if agents else 'batch mode '}): "
+                  f"{r['consumer_ticks_per_s']:>12,} consumer-ticks/s ({r['speedup_vs_boltzmann']}x Boltzmann), "
+                  f"{r['s_per_tick']} s/tick, init {r['init_s']} s, {memory} bytes/consumer (with agents)")
     args.out.write_text(json.dumps({"boltzmann": ref, "walled_gardens": rows}, indent=2))
 
 
