@@ -145,11 +145,14 @@ class ConsumerPopulation:
         links = np.where((home >= 0)[:, None], market.links_open[home], False)
         self.social[sel] = np.float32(self.cfg.g_links) * links * friends
 
-    def update_usable(self, market: Market, rows: np.ndarray | slice = slice(None)) -> None:
-        """Recompute where consumers can buy (on k, k reachable, a held wallet accepted) and their weights."""
+    def update_usable(self, market: Market, rows: np.ndarray | slice = slice(None),
+                      own: np.ndarray | None = None) -> None:
+        """Recompute where consumers can buy (on k, k reachable, a held wallet accepted) and their
+        weights; ``own`` is the rows' own utility part if the caller has it already."""
         pay_ok = self.wallet_tables(market)[0][self.wallet_type(rows)]
         usable = self.uses[rows] & pay_ok & self.access(market, rows)
-        own = self.taste[rows] + np.float32(self.cfg.lam_wallet) * pay_ok + self.social[rows]
+        if own is None:
+            own = self.taste[rows] + np.float32(self.cfg.lam_wallet) * pay_ok + self.social[rows]
         self.weight[rows] = np.exp(np.minimum(own, 30.0)) * usable
         self.usable_bits[rows] = bitmask(usable)
 
@@ -181,7 +184,8 @@ class ConsumerPopulation:
         revising = rng.random(self.n) < c.market_revision
         rows = np.flatnonzero(revising)
         self.perceive_contacts(market, rows)
-        V = self.base_utility(market, sellers)[None, :] + self.individual_utility(market, rows)
+        own = self.individual_utility(market, rows)
+        V = self.base_utility(market, sellers)[None, :] + own
         shock = V + c.market_noise * rng.standard_normal(V.shape, dtype=np.float32)
         uses = self.uses[rows]
         threshold = np.where(uses.any(axis=1, keepdims=True), c.multihoming_threshold, 0.0)
@@ -190,7 +194,9 @@ class ConsumerPopulation:
         self.retention = np.where(self.users > 0, 1.0 - dropped / np.maximum(self.users, 1), 1.0)
         self.users += new.sum(axis=0) - uses.sum(axis=0)
         self.uses[rows] = new
-        self.update_usable(market, rows if wallet_revised is None else np.flatnonzero(revising | wallet_revised))
+        self.update_usable(market, rows, own)  # holdings and contacts are as perceived above
+        if wallet_revised is not None:
+            self.update_usable(market, np.flatnonzero(wallet_revised & ~revising))
 
     def wallet_type(self, rows: np.ndarray | slice = slice(None)) -> np.ndarray:
         """[N] code of (wallets held, last wallet used): all checkout choices depend only on it."""
