@@ -18,6 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from scipy import sparse
 
 from .config import ConsumerConfig
 from .market import Market
@@ -237,7 +238,8 @@ class ConsumerPopulation:
         pay_ok, prob = self.wallet_tables(market)
         wtype = self.wallet_type()
         T = prob.shape[0]
-        by_type = np.stack([np.bincount(wtype, weights=spend[:, k], minlength=T) for k in range(K)], axis=1)
+        one_hot = sparse.csc_matrix((np.ones(self.n, np.float32), wtype, np.arange(self.n + 1)), shape=(T, self.n))
+        by_type = (one_hot @ spend).astype(np.float64)  # [T, K] spending by wallet type
         market_wallet = np.einsum("tk,tkw->kw", by_type, prob)
         count = (market_wallet / market.ticket[:, None]).sum(axis=0)
         commerce = market_wallet.sum(axis=0)
