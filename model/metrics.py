@@ -13,7 +13,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from .consumers import count_true
+from .consumers import column_counts, count_true
 
 
 def shares(x: np.ndarray) -> np.ndarray:
@@ -50,10 +50,11 @@ def collect(model) -> dict[str, float]:
     mk, cons, mer, buy = model.market, model.consumers, model.merchants, model.last_purchases
     out: dict[str, float] = {}
     sv, sc = shares(buy.value), shares(buy.count)
+    holders = column_counts(cons.holds) / cons.n
     for w, name in enumerate(mk.wallets):
         out[f"pay_share_value_{name}"] = float(sv[w])
         out[f"pay_share_count_{name}"] = float(sc[w])
-        out[f"holds_{name}"] = float(cons.holds[:, w].mean())
+        out[f"holds_{name}"] = float(holders[w])
     out["hhi_value"] = hhi(sv)
     out["hhi_count"] = hhi(sc)
     gshare = shares(buy.gmv)
@@ -72,8 +73,8 @@ def collect(model) -> dict[str, float]:
     accepting = mer.lists.astype(np.int8) @ (mk.accepts & mk.active[:, None]).astype(np.int8)
     for w, name in enumerate(mk.wallets):
         out[f"wallet_reach_{name}"] = float((accepting[:, w] > 0).mean())
-    out["consumer_wallet_multihoming"] = float((count_true(cons.holds) >= 2).mean())
-    out["consumer_market_multihoming"] = float((count_true(cons.uses) >= 2).mean())
+    out["consumer_wallet_multihoming"] = np.count_nonzero(count_true(cons.holds) >= 2) / cons.n
+    out["consumer_market_multihoming"] = np.count_nonzero(count_true(cons.uses) >= 2) / cons.n
     out["merchant_multihoming"] = float((mer.lists[:, mk.listable].sum(axis=1) >= 2).mean())
     out["merchant_exclusive_share"] = float(mer.exclusive.mean())
     out["merchant_throttled_share"] = float(mer.throttled(int(model.time), mk).mean())
