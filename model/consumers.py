@@ -170,7 +170,7 @@ class ConsumerPopulation:
 
     def adopt_wallets(self, market: Market, rng: np.random.Generator) -> np.ndarray:
         """Revising consumers hold or drop each wallet by the threshold rule; returns [N] bool of
-        the consumers whose holdings changed."""
+        the consumers whose new holdings change where they can pay."""
         c = self.cfg
         revising = rng.random(self.n) < c.wallet_revision
         rows = np.flatnonzero(revising)
@@ -181,8 +181,11 @@ class ConsumerPopulation:
         u = market.wallet_appeal + c.g_direct * q + c.g_indirect * A - market.wallet_cost * ~held
         u += c.wallet_noise * rng.logistic(size=u.shape)
         new = u > 0
+        W = market.n_wallets
+        pay_ok = self.wallet_tables(market)[0][np.arange(1 << W) * (W + 1)]  # [held set, K]
+        differs = (pay_ok[:, None, :] != pay_ok[None, :, :]).any(axis=2)  # [old set, new set]
         changed = np.zeros(self.n, bool)
-        changed[rows] = (new != held).any(axis=1)
+        changed[rows] = differs[bitmask(held), bitmask(new)]
         self.holds[rows] = new
         return changed
 
