@@ -236,8 +236,8 @@ class ConsumerPopulation:
     def checkout(self, market: Market, sellers: np.ndarray, rng: np.random.Generator) -> Purchases:
         """Spend the budget over usable marketplaces and pay with held-and-accepted wallets.
 
-        Spending splits by logit on V = base_k + perceived_ik over usable marketplaces with
-        sellers: exp(V) = exp(base_k) * weight_ik, so only the common part is new each tick."""
+        Spending splits by logit on V = base_k + own_ik over usable marketplaces with sellers:
+        exp(V) = exp(base_k) * weight_ik, so only the common part is new each tick."""
         c = self.cfg
         K, W = market.n_markets, market.n_wallets
         open_k = sellers > 0
@@ -247,7 +247,7 @@ class ConsumerPopulation:
         expV *= (np.where(spender, self.budget, 0.0) / np.where(spender, tot, 1.0)).astype(np.float32)[:, None]
         spend = self.spend = expV  # [N, K]
         # aggregate spending by wallet type, then apply the type's checkout probabilities
-        pay_ok, prob = self.wallet_tables(market)
+        prob = self.wallet_tables(market)[1]
         wtype = self.wallet_type()
         T = prob.shape[0]
         one_hot = sparse.csc_matrix((np.ones(self.n, np.float32), wtype, np.arange(self.n + 1)), shape=(T, self.n))
@@ -273,7 +273,3 @@ class ConsumerPopulation:
         bits = self.usable_bits & int(bitmask(open_k[None, :])[0])
         return Purchases(gmv=by_type.sum(axis=0), value=value, count=count, commerce_value=commerce,
                          market_wallet=market_wallet, surplus=float(surplus), can_buy=bits)
-
-    def nbytes(self) -> int:
-        """Bytes held per model in consumer arrays (for the memory benchmark)."""
-        return sum(a.nbytes for a in vars(self).values() if isinstance(a, np.ndarray))
