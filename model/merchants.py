@@ -35,7 +35,6 @@ class MerchantPopulation:
         self.sales = np.zeros((m, K))
         self.profit = np.zeros(m)
         listable = np.flatnonzero(market.listable)
-        self.listable = listable
         # subsets of listable marketplaces as a [S, K] bool matrix
         bits = np.arange(2 ** len(listable))[:, None] >> np.arange(len(listable))[None, :] & 1
         self.subsets = np.zeros((len(bits), K), bool)
