@@ -122,6 +122,9 @@ class WalletConfig(_Strict):
     fee: Annotated[float, Field(ge=0, le=0.1)] = 0.006
 
 
+StrategicPolicy = Literal["exclusivity", "payment_openness", "link_openness"]
+
+
 class PlatformConfig(_Strict):
     """A firm: any of marketplaces, a super-app, a wallet; and its policies."""
 
@@ -135,6 +138,8 @@ class PlatformConfig(_Strict):
     adaptive: bool = True  # hill-climbs its commissions
     strategy_interval: Annotated[int, Field(ge=1)] = 6
     commission_step: Annotated[float, Field(ge=0, le=0.05)] = 0.005
+    strategic: list[StrategicPolicy] = Field(default_factory=list)  # policies it chooses itself
+    exploration: Probability = 0.25  # chance per strategy interval to try flipping one of them
 
 
 EventAction = Literal[

@@ -16,11 +16,10 @@ def apply(model, ev: Event) -> None:
             p.exclusivity_banned = ev.action == "ban_exclusivity"
     elif ev.action == "payment_interop":
         for p in _targets(model, ev):
-            for k in p.accepts:
-                p.accepts[k] = list(model.market.wallets)
+            p.mandate("payment_openness")
     elif ev.action == "link_interop":
         for p in _targets(model, ev):
-            p.admits_rival_links = True
+            p.mandate("link_openness")
     elif ev.action in ("approve_miniprogram", "suspend_miniprogram"):
         k = model.market.marketplaces.index(ev.target)
         host = model.platforms[model.market.market_host[k]]

@@ -159,8 +159,9 @@ class WalledGardens(mesa.Model):
         revenue = np.zeros(len(self.platforms))
         np.add.at(revenue, self.market.market_owner, flows["commission"] + flows["fixed"])
         np.add.at(revenue, self.market.wallet_owner, buy.commerce_value * self.market.wallet_fee)
+        expected = self.regulator.expected_fines()
         for p, r in zip(self.platforms, revenue):
-            p.book(float(r), float(buy.gmv.sum()))
+            p.book(float(r), float(buy.gmv.sum()), expected[p.name])
 
     # -- output ----------------------------------------------------------------
     def results(self) -> pd.DataFrame:

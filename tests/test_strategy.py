@@ -1,0 +1,80 @@
+"""Platform strategy: commission hill-climbing, policy trial and error, expected fines, mandates."""
+
+from __future__ import annotations
+
+import pytest
+
+from model.model import WalledGardens
+
+from conftest import SCENARIOS, SMALL
+
+BASELINE = SCENARIOS / "baseline.toml"
+
+
+def model(**overrides) -> WalledGardens:
+    return WalledGardens(BASELINE, seed=1, overrides={**SMALL, **overrides}, agents=False)
+
+
+def test_policy_trial_keeps_a_flip_only_if_the_score_did_not_fall():
+    m = model(**{"platforms.alibaba.strategic": ["payment_openness"]})
+    ali = m.platform("alibaba")
+    closed = {k: list(v) for k, v in ali.accepts.items()}
+    ali._start_trial(1.0)
+    assert all(set(v) == set(m.market.wallets) for v in ali.accepts.values())  # opened on trial
+    ali._judge_trial(0.5)
+    assert ali.accepts == closed  # score fell: reverted
+    ali._start_trial(1.0)
+    ali._judge_trial(1.5)
+    assert all(set(v) == set(m.market.wallets) for v in ali.accepts.values())  # score rose: kept
+    m.step()
+    wechat = m.market.wallets.index("wechat_pay")
+    assert m.market.accepts[m.market.marketplaces.index("taobao"), wechat]
+
+
+def test_mandated_openness_is_never_closed_again():
+    m = model(**{"platforms.tencent.strategic": ["link_openness"], "platforms.tencent.strategy_interval": 1})
+    tencent = m.platform("tencent")
+    tencent.mandate("link_openness")
+    for _ in range(12):
+        m.step()
+        assert tencent.admits_rival_links and tencent.admits_rival_apps
+
+
+def test_expected_fine_is_investigation_probability_times_fine():
+    m = model(**{"regulator.mode": "ex_post", "regulator.strength": 0.5, "regulator.delay": 10_000})
+    m.run_for(13)
+    reg, ali, jd = m.regulator, m.platform("alibaba"), m.platform("jd")
+    shares, complaints = m.platform_shares(), m.complaints()
+    expected = reg.expected_fines()
+    prob = reg.investigation_probability(shares["alibaba"], complaints["alibaba"])
+    assert 0 < prob < 1
+    assert expected["alibaba"] == pytest.approx(prob * 0.04 * ali.annual_revenue())
+    assert expected["jd"] == 0.0 and not reg.violating(jd)  # JD demands no exclusivity
+    assert model().regulator.expected_fines()["alibaba"] == 0.0  # no regulator, no expected fine
+
+
+def test_a_certain_large_fine_makes_a_strategic_platform_drop_exclusivity():
+    def exclusive_ticks(strategic: bool) -> int:
+        ov = {"regulator.mode": "ex_post", "regulator.strength": 10, "regulator.psi0": 10,
+              "regulator.delay": 10_000, "regulator.fine_rate": 0.1, "platforms.alibaba.strategy_interval": 2}
+        if strategic:
+            ov["platforms.alibaba.strategic"] = ["exclusivity"]
+        m = model(**ov)
+        ali = m.platform("alibaba")
+        count = 0
+        for _ in range(60):
+            m.step()
+            count += m.time > 30 and ali.exclusivity_in_force
+        return count
+
+    assert exclusive_ticks(strategic=False) == 30  # the walled garden stays without strategy
+    assert exclusive_ticks(strategic=True) <= 10  # with it, exclusivity is only tried now and then
+
+
+def test_strategic_scenario_runs_deterministically():
+    a = WalledGardens(SCENARIOS / "strategic_platforms.toml", seed=3, overrides=SMALL, agents=False)
+    b = WalledGardens(SCENARIOS / "strategic_platforms.toml", seed=3, overrides=SMALL, agents=False)
+    a.run_for(40)
+    b.run_for(40)
+    assert a.results().equals(b.results())
+    assert [p.exclusivity for p in a.platforms] == [p.exclusivity for p in b.platforms]
