@@ -26,8 +26,9 @@ class Platform(mesa.Agent):
 
     * commissions (``adaptive``): hill-climbing: keep moving in the last
       direction while the score rose over the interval, reverse otherwise;
-    * policies listed in ``strategic`` (exclusivity, payment openness, link
-      openness): trial and error: with probability ``exploration`` flip one
+    * policies listed in ``strategic`` (exclusivity, payment openness: own
+      marketplaces accept every wallet, link openness: rival links open in the
+      super-app): trial and error: with probability ``exploration`` flip one
       policy (in turn) for an interval and keep the flip only if the score did
       not fall; policies opened by an order or a mandate cannot be closed again.
 
@@ -130,7 +131,8 @@ class Platform(mesa.Agent):
             self.flip(policy)  # the flip did not pay: back to the old policy
 
     def flip(self, policy: str) -> None:
-        """Switch one policy: exclusivity on/off, rival wallets accepted or not, rival links open or not."""
+        """Switch one policy: exclusivity on/off, rival wallets accepted or not, rival links open or not
+        (mini-program approval is a separate decision, taken through timeline events)."""
         if policy == "exclusivity":
             self.exclusivity = not self.exclusivity
         elif policy == "payment_openness":
@@ -138,7 +140,7 @@ class Platform(mesa.Agent):
             for k, m in self.cfg.marketplaces.items():
                 self.accepts[k] = list(self.model.market.wallets) if open_all else list(m.accepts)
         elif policy == "link_openness":
-            self.admits_rival_links = self.admits_rival_apps = not self.admits_rival_links
+            self.admits_rival_links = not self.admits_rival_links
         self.model.policy_changed()
 
     def mandate(self, policy: str) -> None:
@@ -148,7 +150,7 @@ class Platform(mesa.Agent):
             for k in self.accepts:
                 self.accepts[k] = list(self.model.market.wallets)
         elif policy == "link_openness":
-            self.admits_rival_links = self.admits_rival_apps = True
+            self.admits_rival_links = True
         self.model.policy_changed()
 
 
@@ -220,6 +222,7 @@ class Regulator(mesa.Agent):
                 p.exclusivity_banned = True
                 p.mandate("payment_openness")
                 p.mandate("link_openness")
+                p.admits_rival_apps = True
                 self.log("designate_gatekeeper", p.name, note="ex ante duties: no exclusivity, open links and payments")
                 self.model.policy_changed()
 
