@@ -71,8 +71,8 @@ class WalledGardens(mesa.Model):
         # a first purchase round so that metrics and merchant decisions have data at tick 0
         self.last_purchases: Purchases = self.consumers.checkout(self.market, self.sellers(), self.rng)
         self._settle()
-        reporters = {key: (lambda m, key=key: m.current[key]) for key in metrics.collect(self)}
         self.current = metrics.collect(self)
+        reporters = {key: (lambda m, key=key: m.current[key]) for key in self.current}
         self.datacollector = mesa.DataCollector(model_reporters=reporters)
         self.datacollector.collect(self)
 
