@@ -21,6 +21,12 @@ from .config import MerchantConfig
 from .market import Market
 
 
+def listed_on(lists: np.ndarray, markets: np.ndarray) -> np.ndarray:
+    """[M] bool: listed on any of ``markets`` ([K] bool), or [M, K'] for a [K, K'] matrix of
+    marketplace sets (a float32 product: numpy has no BLAS for bool or int8)."""
+    return lists.astype(np.float32) @ markets.astype(np.float32) > 0
+
+
 class MerchantPopulation:
     """All merchants' state as numpy arrays; one instance per model."""
 
@@ -50,14 +56,14 @@ class MerchantPopulation:
         """Merchants serving a throttling sentence (only where exclusivity is still demanded, if ``market``)."""
         out = self.throttled_until > tick
         if market is not None:
-            out &= (self.lists & market.demands_exclusivity[None, :]).any(axis=1)
+            out &= listed_on(self.lists, market.demands_exclusivity)
         return out
 
     def exclusivity_factor(self, market: Market, sets: np.ndarray) -> np.ndarray:
         """[..., K] traffic factor on each marketplace for listing sets ``sets`` [..., K]."""
         c = self.cfg
         rival = market.rival()
-        has_rival = (sets.astype(np.int8) @ rival.astype(np.int8)) > 0  # [..., K]
+        has_rival = listed_on(sets, rival)  # [..., K]
         p_caught = c.detection_rate * c.throttle_ticks / (1 + c.detection_rate * c.throttle_ticks)
         demands = market.demands_exclusivity
         return np.where(demands & has_rival, 1 - c.throttle_penalty * p_caught,
@@ -67,58 +73,56 @@ class MerchantPopulation:
                rng: np.random.Generator) -> None:
         """Revising merchants choose the listing set with the highest noisy expected profit."""
         c = self.cfg
-        net = self.margin[:, None] - market.commission[None, :] - fee[None, :]  # [M, K]
-        gross = net * self.weight[:, None] * rate[None, :]  # [M, K] sales profit if listed, no factor
+        revise = np.flatnonzero(rng.random(self.m) < c.revision)
+        net = self.margin[revise, None] - market.commission[None, :] - fee[None, :]  # [R, K]
+        gross = net * self.weight[revise, None] * rate[None, :]  # [R, K] sales profit if listed, no factor
         # fold mirrored mini-program channels into their source column
         fold = gross.copy()
         for k in np.flatnonzero(~market.listable):
             if market.active[k]:
                 fold[:, market.market_source[k]] += gross[:, k]
         fold -= market.fixed_fee[None, :] * self.unit
+        # profit of each subset: sum over k in subset of fold * exclusivity factor, less multi-homing cost
         factor = self.exclusivity_factor(market, self.subsets)  # [S, K]
-        # profit of each subset: sum over k in subset of fold * factor
-        score = fold @ (self.subsets * factor).T  # [M, S]
-        n_list = self.subsets.sum(axis=1)
-        score -= c.multihoming_cost * self.unit * np.maximum(n_list - 1, 0)[None, :]
-        score /= self.unit
+        score = fold @ ((self.subsets * factor).T / self.unit)  # [R, S]
+        score -= c.multihoming_cost * np.maximum(self.subsets.sum(axis=1) - 1, 0)[None, :]
         score += c.choice_noise * rng.gumbel(size=score.shape)
-        best = self.subsets[score.argmax(axis=1)]
-        revise = rng.random(self.m) < c.revision
-        self.lists[revise] = best[revise]
+        self.lists[revise] = self.subsets[score.argmax(axis=1)]
         self.mirror(market)
         # enforcement: defiers of "choose one of two" are caught and throttled
         defying = self.defying(market)
         caught = defying & ~self.throttled(tick) & (rng.random(self.m) < c.detection_rate)
         self.throttled_until[caught] = tick + c.throttle_ticks
-        self.exclusive = self.lists[:, market.demands_exclusivity].any(axis=1) & ~defying
+        self.exclusive = listed_on(self.lists, market.demands_exclusivity) & ~defying
 
     def defying(self, market: Market) -> np.ndarray:
         """Merchants listed on an exclusivity-demanding marketplace and on one of its rivals."""
         on_demanding = self.lists & market.demands_exclusivity[None, :]
-        rival_listed = (self.lists.astype(np.int8) @ market.rival().astype(np.int8)) > 0
+        rival_listed = listed_on(self.lists, market.rival())
         return (on_demanding & rival_listed).any(axis=1)
 
     def sell(self, market: Market, gmv: np.ndarray, market_wallet: np.ndarray, tick: int) -> dict:
         """Split each marketplace's sales over its merchants and settle fees; returns flows."""
         c = self.cfg
-        demands = market.demands_exclusivity[None, :]
-        deal = demands & ~self.defying(market)[:, None]
-        throttle = demands & self.throttled(tick)[:, None]
-        factor = np.where(throttle, 1 - c.throttle_penalty, np.where(deal, 1 + c.exclusivity_bonus, 1.0))
-        traffic = self.lists * self.weight[:, None] * factor  # [M, K]
+        # traffic factor on exclusivity-demanding marketplaces: throttled, exclusive deal, or neither
+        f = np.where(self.throttled(tick), 1 - c.throttle_penalty,
+                     np.where(self.defying(market), 1.0, 1 + c.exclusivity_bonus))
+        pull = np.where(market.demands_exclusivity[None, :], (self.weight * f)[:, None], self.weight[:, None])
+        traffic = self.lists * pull  # [M, K]
         tot = traffic.sum(axis=0)
-        self.sales = np.divide(traffic, tot, out=np.zeros_like(traffic), where=tot > 0) * gmv[None, :]
+        self.sales = traffic * np.divide(gmv, tot, out=np.zeros_like(gmv), where=tot > 0)[None, :]
         fee_k = np.divide(market_wallet @ market.wallet_fee, gmv, out=np.zeros_like(gmv), where=gmv > 0)
-        commission_paid = self.sales * market.commission[None, :]
-        fee_paid = self.sales * fee_k[None, :]
-        fixed = self.lists * market.fixed_fee[None, :] * self.unit
-        extra = np.maximum(self.lists[:, market.listable].sum(axis=1) - 1, 0) * c.multihoming_cost * self.unit
-        self.profit = (self.sales * self.margin[:, None] - commission_paid - fee_paid - fixed).sum(axis=1) - extra
+        listed = self.lists.astype(np.float64)
+        fixed = market.fixed_fee * self.unit  # [K] per listing
+        extra = np.maximum(listed @ market.listable - 1, 0) * c.multihoming_cost * self.unit
+        self.profit = (self.margin * (self.sales @ np.ones(len(gmv))) - self.sales @ (market.commission + fee_k)
+                       - listed @ fixed - extra)
+        sold = self.sales.sum(axis=0)  # [K]
         return {
-            "commission": commission_paid.sum(axis=0),  # [K]
-            "fixed": fixed.sum(axis=0),  # [K]
+            "commission": sold * market.commission,  # [K]
+            "fixed": listed.sum(axis=0) * fixed,  # [K]
             "wallet_fee_k": fee_k,  # [K]
-            "sales": self.sales.sum(),
+            "sales": sold.sum(),
         }
 
     def sales_rate(self, gmv: np.ndarray) -> np.ndarray:

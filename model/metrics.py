@@ -13,7 +13,8 @@ from functools import lru_cache
 
 import numpy as np
 
-from .consumers import column_counts, count_true
+from .consumers import count_true, flag_counts
+from .merchants import listed_on
 
 
 def shares(x: np.ndarray) -> np.ndarray:
@@ -40,9 +41,22 @@ def reach_table(consumer_masks: np.ndarray, n_markets: int) -> np.ndarray:
     return _meets(n_markets) @ hist / max(consumer_masks.size, 1)
 
 
+def table_percentiles(table: np.ndarray, index: np.ndarray, q) -> np.ndarray:
+    """``np.percentile(table[index], q)`` (linear interpolation) from a histogram of ``index``:
+    O(len(index)) with no sort, since the values take at most len(table) distinct levels."""
+    order = np.argsort(table, kind="stable")
+    cum = np.cumsum(np.bincount(index, minlength=len(table))[order])  # values ranked below each level
+    h = (len(index) - 1) * np.asarray(q, float) / 100
+    lo = np.floor(h)
+    below = table[order][np.searchsorted(cum, lo, side="right")]
+    above = table[order][np.searchsorted(cum, np.minimum(lo + 1, len(index) - 1), side="right")]
+    return below + (h - lo) * (above - below)
+
+
 def listing_masks(lists: np.ndarray) -> np.ndarray:
     """[M] bit mask of each merchant's marketplaces."""
-    return (lists.astype(np.int64) << np.arange(lists.shape[1])).sum(axis=1)
+    powers = (2.0 ** np.arange(lists.shape[1])).astype(np.float32)  # exact for K <= 24
+    return (lists.astype(np.float32) @ powers).astype(np.int64)
 
 
 def collect(model) -> dict[str, float]:
@@ -50,7 +64,7 @@ def collect(model) -> dict[str, float]:
     mk, cons, mer, buy = model.market, model.consumers, model.merchants, model.last_purchases
     out: dict[str, float] = {}
     sv, sc = shares(buy.value), shares(buy.count)
-    holders = column_counts(cons.holds) / cons.n
+    holders = flag_counts(cons.wallets_held) / cons.n
     for w, name in enumerate(mk.wallets):
         out[f"pay_share_value_{name}"] = float(sv[w])
         out[f"pay_share_count_{name}"] = float(sc[w])
@@ -58,24 +72,25 @@ def collect(model) -> dict[str, float]:
     out["hhi_value"] = hhi(sv)
     out["hhi_count"] = hhi(sc)
     gshare = shares(buy.gmv)
+    sellers = mer.lists.sum(axis=0) / mer.m
     for k, name in enumerate(mk.marketplaces):
         out[f"gmv_share_{name}"] = float(gshare[k])
-        out[f"sellers_{name}"] = float(mer.lists[:, k].mean())
+        out[f"sellers_{name}"] = float(sellers[k])
         out[f"commission_{name}"] = float(mk.commission[k])
         out[f"retention_{name}"] = float(cons.retention[k] ** 12)  # annualised monthly retention
     out["hhi_marketplace"] = hhi(gshare)
     table = reach_table(buy.can_buy, mk.n_markets)
-    reach = table[listing_masks(mer.lists)]
-    out["reach_mean"] = float(reach.mean())
-    for q in (10, 50, 90):
-        out[f"reach_p{q}"] = float(np.percentile(reach, q))
+    patterns = listing_masks(mer.lists)
+    out["reach_mean"] = float(table[patterns].mean())
+    for q, value in zip((10, 50, 90), table_percentiles(table, patterns, (10, 50, 90))):
+        out[f"reach_p{q}"] = float(value)
     # wallet reach: share of merchants a holder of w can pay with w (via an active channel)
-    accepting = mer.lists.astype(np.int8) @ (mk.accepts & mk.active[:, None]).astype(np.int8)
+    accepting = listed_on(mer.lists, mk.accepts & mk.active[:, None])  # [M, W]
     for w, name in enumerate(mk.wallets):
-        out[f"wallet_reach_{name}"] = float((accepting[:, w] > 0).mean())
-    out["consumer_wallet_multihoming"] = np.count_nonzero(count_true(cons.holds) >= 2) / cons.n
-    out["consumer_market_multihoming"] = np.count_nonzero(count_true(cons.uses) >= 2) / cons.n
-    out["merchant_multihoming"] = float((mer.lists[:, mk.listable].sum(axis=1) >= 2).mean())
+        out[f"wallet_reach_{name}"] = float(np.count_nonzero(accepting[:, w]) / mer.m)
+    out["consumer_wallet_multihoming"] = np.count_nonzero(count_true(cons.wallets_held) >= 2) / cons.n
+    out["consumer_market_multihoming"] = np.count_nonzero(count_true(cons.markets_used) >= 2) / cons.n
+    out["merchant_multihoming"] = float(np.count_nonzero(mer.lists.astype(np.float32) @ mk.listable >= 2) / mer.m)
     out["merchant_exclusive_share"] = float(mer.exclusive.mean())
     out["merchant_throttled_share"] = float(mer.throttled(int(model.time), mk).mean())
     out["consumer_surplus"] = buy.surplus

@@ -8,6 +8,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from model import metrics
 from model.agents import Consumer, Merchant, Platform, Regulator
 from model.model import WalledGardens
 
@@ -213,3 +214,13 @@ value = 3.5
     assert m.market.quality[m.market.marketplaces.index("jd")] == -3.0
     df = m.results()
     assert df["commission_taobao"].iloc[1] != pytest.approx(0.08)
+
+
+@settings(max_examples=60, deadline=None)
+@given(levels=st.lists(st.floats(0, 1), min_size=1, max_size=16),
+       index=st.lists(st.integers(0, 15), min_size=1, max_size=200))
+def test_reach_percentiles_from_the_histogram_equal_numpy(levels, index):
+    table = np.array(levels)
+    idx = np.array([i % len(levels) for i in index])
+    q = (0, 10, 50, 90, 100)
+    assert np.allclose(metrics.table_percentiles(table, idx, q), np.percentile(table[idx], q), rtol=0, atol=1e-12)
