@@ -24,7 +24,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import sparse
 
 from .config import ConsumerConfig
 from .market import Market
@@ -52,7 +51,7 @@ def count_true(flags: np.ndarray) -> np.ndarray:
 def inverse_cdf(p: np.ndarray, u: np.ndarray) -> np.ndarray:
     """Sample a row per column of the [C, N] weights ``p`` given uniforms ``u`` [N] on the column totals' scale."""
     cum = p[0].copy()
-    pick = np.zeros(p.shape[1], np.int64)
+    pick = np.zeros(p.shape[1], np.int32)
     for j in range(1, p.shape[0]):
         pick += cum < u
         cum += p[j]
@@ -86,6 +85,7 @@ class ConsumerPopulation:
         on_app = rng.random(n) < cfg.social_share if n_social else np.zeros(n, bool)
         home = market.social_platforms[rng.integers(0, max(n_social, 1), n)] if n_social else np.zeros(n, int)
         self.home_app = np.where(on_app, home, -1).astype(np.int8)  # platform index of i's super-app
+        self._on_app: dict[int, np.ndarray] = {}
         p_wallet = np.array([cfg.initial_wallet.get(w, 0.5) for w in market.wallets])
         self.wallets_held = np.ascontiguousarray((rng.random((n, W)) < p_wallet).T)  # [W, N]
         p_market = np.array([cfg.initial_market.get(k, 0.3) for k in market.marketplaces])
@@ -125,6 +125,12 @@ class ConsumerPopulation:
     def spend_share(self) -> np.ndarray:
         """[N, K] last tick's split of each consumer's spending over marketplaces."""
         return (self.spend / self.budget[None, :]).T
+
+    def on_app(self, platform: int) -> np.ndarray:
+        """[N] bool: the consumer's super-app is ``platform``'s (cached: home apps never change)."""
+        if platform not in self._on_app:
+            self._on_app[platform] = self.home_app == platform
+        return self._on_app[platform]
 
     # -- rules ---------------------------------------------------------------
     def access(self, market: Market, rows: np.ndarray | slice = slice(None)) -> np.ndarray:
@@ -167,13 +173,15 @@ class ConsumerPopulation:
         links = market.links_open.T.take(home, axis=1) & (home >= 0)[None, :]  # [K, R]
         self.social[:, sel] = np.float32(self.cfg.g_links) * links * friends
 
-    def update_usable(self, market: Market, rows: np.ndarray | slice = slice(None),
-                      own: np.ndarray | None = None, pay_ok: np.ndarray | None = None) -> None:
+    def update_usable(self, market: Market, rows: np.ndarray | slice = slice(None), own: np.ndarray | None = None,
+                      pay_ok: np.ndarray | None = None, reachable: np.ndarray | None = None) -> None:
         """Recompute where consumers can buy (on k, k reachable, a held wallet accepted) and their
-        weights; ``own`` / ``pay_ok`` are the rows' own utility part and payability if the caller has them."""
+        weights; ``own``, ``pay_ok`` and ``reachable`` are the rows' terms if the caller has them."""
         if pay_ok is None:
             pay_ok = self.can_pay(market, rows)
-        usable = self.markets_used[:, rows] & pay_ok & self.access(market, rows)
+        if reachable is None:
+            reachable = self.access(market, rows)
+        usable = self.markets_used[:, rows] & pay_ok & reachable
         if own is None:
             own = self.individual_utility(market, rows, pay_ok)
         self.weight[:, rows] = np.exp(np.minimum(own, 30.0)) * usable
@@ -189,14 +197,15 @@ class ConsumerPopulation:
         """Revising consumers hold or drop each wallet by the threshold rule; returns [N] bool of
         the consumers whose new holdings change where they can pay."""
         c = self.cfg
-        revising = rng.random(self.n) < c.wallet_revision
-        rows = np.flatnonzero(revising)
+        rows = np.flatnonzero(rng.random(self.n, dtype=np.float32) < c.wallet_revision)
         q = self.contact_mean(self.wallets_held, rows)  # [W, R] direct network effect
         A = market.accepts.T.astype(np.float32) @ self.spend[:, rows] / self.budget[rows]  # [W, R] indirect effect
         held = self.wallets_held[:, rows]
-        u = (market.wallet_appeal[:, None] + c.g_direct * q + c.g_indirect * A
-             - market.wallet_cost[:, None] * ~held)
-        u += c.wallet_noise * rng.logistic(size=u.shape[::-1]).T
+        u = rng.logistic(size=q.shape) * c.wallet_noise  # utility + noise, built in place
+        u += market.wallet_appeal[:, None]
+        u += c.g_direct * q
+        u += c.g_indirect * A
+        u -= market.wallet_cost[:, None] * ~held
         new = u > 0
         W = market.n_wallets
         pay_ok = self.wallet_tables(market)[0][:, np.arange(1 << W) * (W + 1)]  # [K, held set]
@@ -212,25 +221,28 @@ class ConsumerPopulation:
         V + shock - switching cost > multi-homing threshold); then where they, and consumers
         whose wallets changed, can buy is recomputed."""
         c = self.cfg
-        revising = rng.random(self.n) < c.market_revision
+        revising = rng.random(self.n, dtype=np.float32) < c.market_revision
         update = revising if wallets_changed is None else revising | wallets_changed
         rows = np.flatnonzero(update)  # consumers whose usable set may change
-        rev = revising[rows]
+        rev = np.flatnonzero(revising[rows])  # the revisers' positions among rows
         revisers = rows[rev]
         self.perceive_contacts(market, revisers)
         pay_ok = self.can_pay(market, rows)
+        reachable = self.access(market, rows)
         own = self.individual_utility(market, rows, pay_ok)
-        V = self.base_utility(market, sellers)[:, None] + own[:, rev]
-        shock = V + c.market_noise * rng.standard_normal(V.shape[::-1], dtype=np.float32).T
+        shock = rng.standard_normal((market.n_markets, len(rev)), dtype=np.float32)  # V + noise, built in place
+        shock *= np.float32(c.market_noise)
+        shock += own.take(rev, axis=1)
+        shock += self.base_utility(market, sellers)[:, None]
         uses = self.markets_used[:, revisers]
-        threshold = np.where(uses.any(axis=0), np.float32(c.multihoming_threshold), np.float32(0.0))
-        new = ((uses & (shock > 0)) | (~uses & (shock - np.float32(c.switching_cost) > threshold))) \
-            & self.access(market, revisers)
+        add_cut = np.where(uses.any(axis=0), np.float32(c.multihoming_threshold + c.switching_cost),
+                           np.float32(c.switching_cost))  # keep above 0, add above switching cost (+ threshold)
+        new = np.where(uses, shock > 0, shock > add_cut) & reachable.take(rev, axis=1)
         dropped = flag_counts(uses & ~new)
         self.retention = np.where(self.users > 0, 1.0 - dropped / np.maximum(self.users, 1), 1.0)
-        self.users += flag_counts(new) - flag_counts(uses)
+        self.users += flag_counts(new & ~uses) - dropped
         self.markets_used[:, revisers] = new
-        self.update_usable(market, rows, own, pay_ok)  # holdings and contacts are as perceived above
+        self.update_usable(market, rows, own, pay_ok, reachable)  # holdings and contacts are as perceived above
 
     def wallet_type(self, rows: np.ndarray | slice = slice(None)) -> np.ndarray:
         """[N] code of (wallets held, last wallet used): all checkout choices depend only on it."""
@@ -272,32 +284,31 @@ class ConsumerPopulation:
         spend = self.weight * common[:, None]
         tot = spend.sum(axis=0)  # [N] logit denominators
         spender = tot > 0
-        spend *= (np.where(spender, self.budget, 0.0) / np.where(spender, tot, 1.0)).astype(np.float32)[None, :]
+        spend *= np.divide(self.budget, tot, out=np.zeros_like(tot), where=spender)[None, :]
         self.spend = spend  # [K, N]
         # aggregate spending by wallet type, then apply the type's checkout probabilities
         prob = self.wallet_tables(market)[1]
         wtype = self.wallet_type()
         T = prob.shape[0]
-        one_hot = sparse.csr_matrix((np.ones(self.n, np.float32), wtype, np.arange(self.n + 1)), shape=(self.n, T))
-        by_type = (spend @ one_hot).astype(np.float64).T  # [T, K] spending by wallet type
+        by_type = np.stack([np.bincount(wtype, weights=row, minlength=T) for row in spend], axis=1)  # [T, K]
         market_wallet = np.einsum("tk,tkw->kw", by_type, prob)
         count = (market_wallet / market.ticket[:, None]).sum(axis=0)
         commerce = market_wallet.sum(axis=0)
         value = commerce.copy()
         # peer transfers inside super-apps, paid with the app owner's wallet if held
         for w, owner in enumerate(market.wallet_owner):
-            p2p = np.count_nonzero((self.home_app == owner) & self.wallets_held[w])
+            p2p = np.count_nonzero(self.on_app(owner) & self.wallets_held[w])
             value[w] += c.p2p_value * p2p
             count[w] += c.p2p_count * p2p
         # habit: sample the marketplace of a purchase by spend, then the wallet used there
         k_pick = inverse_cdf(spend, rng.random(self.n, dtype=np.float32) * self.budget)
-        cum = np.cumsum(prob, axis=2).reshape(-1, W)  # [(type, k), W]
-        u, at = rng.random(self.n), wtype * K + k_pick
+        cum = np.cumsum(prob, axis=2, dtype=np.float32).reshape(-1, W).T  # [W, (type, k)]
+        u, at = rng.random(self.n, dtype=np.float32), wtype * K + k_pick
         w_pick = np.zeros(self.n, np.int8)
         for w in range(W - 1):
-            w_pick += u >= cum[at, w]
-        self.last_wallet = np.where(spender, w_pick, self.last_wallet).astype(np.int8)
+            w_pick += u >= cum[w].take(at)
+        np.copyto(self.last_wallet, w_pick, where=spender)
         surplus = np.log1p(tot).mean() / max(c.tau, 1e-9)
-        bits = self.usable_bits & int(bitmask(open_k[:, None])[0])
+        bits = self.usable_bits & sum(1 << int(k) for k in np.flatnonzero(open_k))
         return Purchases(gmv=by_type.sum(axis=0), value=value, count=count, commerce_value=commerce,
                          market_wallet=market_wallet, surplus=float(surplus), can_buy=bits)

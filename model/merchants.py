@@ -37,7 +37,6 @@ class MerchantPopulation:
         K = market.n_markets
         self.lists = (rng.random((m, K)) < cfg.initial_listing) & market.listable[None, :]
         self.throttled_until = np.zeros(m, np.int32)
-        self.exclusive = np.zeros(m, bool)
         self.sales = np.zeros((m, K))
         self.profit = np.zeros(m)
         listable = np.flatnonzero(market.listable)
@@ -45,18 +44,24 @@ class MerchantPopulation:
         bits = np.arange(2 ** len(listable))[:, None] >> np.arange(len(listable))[None, :] & 1
         self.subsets = np.zeros((len(bits), K), bool)
         self.subsets[:, listable] = bits.astype(bool)
+        self._terms_for: np.ndarray | None = None  # market.demands_exclusivity the subset terms were built for
         self.mirror(market)
 
     def mirror(self, market: Market) -> None:
-        """Mini-programs carry the listings of their source marketplace while approved."""
+        """Mini-programs carry the listings of their source marketplace while approved; then the
+        terms derived from listings are refreshed (listings change only here and in :meth:`decide`)."""
         for k in np.flatnonzero(~market.listable):
             self.lists[:, k] = self.lists[:, market.market_source[k]] & market.active[k]
+        self.on_demanding = listed_on(self.lists, market.demands_exclusivity)  # [M] under a "choose one" rule
+        self.defiant = self.defying(market)
+        self.exclusive = self.on_demanding & ~self.defiant
+        self.counts = self.lists.sum(axis=0)  # [K] merchants listed on each marketplace
 
     def throttled(self, tick: int, market: Market | None = None) -> np.ndarray:
         """Merchants serving a throttling sentence (only where exclusivity is still demanded, if ``market``)."""
         out = self.throttled_until > tick
         if market is not None:
-            out &= listed_on(self.lists, market.demands_exclusivity)
+            out &= self.on_demanding
         return out
 
     def exclusivity_factor(self, market: Market, sets: np.ndarray) -> np.ndarray:
@@ -82,31 +87,38 @@ class MerchantPopulation:
             if market.active[k]:
                 fold[:, market.market_source[k]] += gross[:, k]
         fold -= market.fixed_fee[None, :] * self.unit
-        # profit of each subset: sum over k in subset of fold * exclusivity factor, less multi-homing cost
-        factor = self.exclusivity_factor(market, self.subsets)  # [S, K]
-        score = fold @ ((self.subsets * factor).T / self.unit)  # [R, S]
-        score -= c.multihoming_cost * np.maximum(self.subsets.sum(axis=1) - 1, 0)[None, :]
+        value, penalty = self.subset_terms(market)
+        score = fold @ value  # [R, S]
+        score -= penalty
         score += c.choice_noise * rng.gumbel(size=score.shape)
         self.lists[revise] = self.subsets[score.argmax(axis=1)]
         self.mirror(market)
         # enforcement: defiers of "choose one of two" are caught and throttled
-        defying = self.defying(market)
-        caught = defying & ~self.throttled(tick) & (rng.random(self.m) < c.detection_rate)
+        caught = self.defiant & ~self.throttled(tick) & (rng.random(self.m) < c.detection_rate)
         self.throttled_until[caught] = tick + c.throttle_ticks
-        self.exclusive = listed_on(self.lists, market.demands_exclusivity) & ~defying
+
+    def subset_terms(self, market: Market) -> tuple[np.ndarray, np.ndarray]:
+        """Profit of each listing subset is ``fold @ value - penalty``: value [K, S] is membership x
+        exclusivity factor (per unit of spend), penalty [S] the multi-homing cost.  Cached until the
+        market's exclusivity demands change."""
+        if self._terms_for is not market.demands_exclusivity:
+            factor = self.exclusivity_factor(market, self.subsets)  # [S, K]
+            value = (self.subsets * factor).T / self.unit
+            penalty = self.cfg.multihoming_cost * np.maximum(self.subsets.sum(axis=1) - 1, 0)
+            self._terms, self._terms_for = (value, penalty), market.demands_exclusivity
+        return self._terms
 
     def defying(self, market: Market) -> np.ndarray:
         """Merchants listed on an exclusivity-demanding marketplace and on one of its rivals."""
-        on_demanding = self.lists & market.demands_exclusivity[None, :]
-        rival_listed = listed_on(self.lists, market.rival())
-        return (on_demanding & rival_listed).any(axis=1)
+        rival_listed = listed_on(self.lists, market.rival())  # [M, K] also listed on a rival of k
+        return listed_on(self.lists & rival_listed, market.demands_exclusivity)
 
     def sell(self, market: Market, gmv: np.ndarray, market_wallet: np.ndarray, tick: int) -> dict:
         """Split each marketplace's sales over its merchants and settle fees; returns flows."""
         c = self.cfg
         # traffic factor on exclusivity-demanding marketplaces: throttled, exclusive deal, or neither
         f = np.where(self.throttled(tick), 1 - c.throttle_penalty,
-                     np.where(self.defying(market), 1.0, 1 + c.exclusivity_bonus))
+                     np.where(self.defiant, 1.0, 1 + c.exclusivity_bonus))
         pull = np.where(market.demands_exclusivity[None, :], (self.weight * f)[:, None], self.weight[:, None])
         traffic = self.lists * pull  # [M, K]
         tot = traffic.sum(axis=0)
@@ -127,6 +139,6 @@ class MerchantPopulation:
 
     def sales_rate(self, gmv: np.ndarray) -> np.ndarray:
         """[K] sales per unit of merchant weight, seeded so empty marketplaces stay contestable."""
-        w = (self.lists * self.weight[:, None]).sum(axis=0)
+        w = self.weight @ self.lists
         seed = 0.01 * gmv.sum() / len(gmv)
         return (gmv + seed) / (w + self.weight.mean())

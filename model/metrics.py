@@ -11,10 +11,28 @@ from __future__ import annotations
 
 from functools import lru_cache
 
+import mesa
 import numpy as np
 
 from .consumers import count_true, flag_counts
 from .merchants import listed_on
+
+
+class MetricsCollector(mesa.DataCollector):
+    """Mesa's DataCollector with one model reporter per metric (``model.current[key]``).
+
+    :func:`collect` computes every metric in one pass over the arrays, so a tick's
+    row is appended straight from that dict: the values are plain floats and
+    need neither a call nor a deep copy per reporter.
+    """
+
+    def __init__(self, keys):
+        super().__init__(model_reporters={key: (lambda m, key=key: m.current[key]) for key in keys})
+
+    def collect(self, model) -> None:
+        self._collection_steps.append(model.time)
+        for key, values in self.model_vars.items():
+            values.append(model.current[key])
 
 
 def shares(x: np.ndarray) -> np.ndarray:
@@ -25,7 +43,7 @@ def shares(x: np.ndarray) -> np.ndarray:
 
 def hhi(s: np.ndarray) -> float:
     """Herfindahl-Hirschman index on the 0-10,000 scale."""
-    return float(1e4 * np.sum(np.square(s)))
+    return float(1e4 * (s @ s))
 
 
 @lru_cache(maxsize=4)
@@ -41,15 +59,16 @@ def reach_table(consumer_masks: np.ndarray, n_markets: int) -> np.ndarray:
     return _meets(n_markets) @ hist / max(consumer_masks.size, 1)
 
 
-def table_percentiles(table: np.ndarray, index: np.ndarray, q) -> np.ndarray:
-    """``np.percentile(table[index], q)`` (linear interpolation) from a histogram of ``index``:
-    O(len(index)) with no sort, since the values take at most len(table) distinct levels."""
-    order = np.argsort(table, kind="stable")
-    cum = np.cumsum(np.bincount(index, minlength=len(table))[order])  # values ranked below each level
-    h = (len(index) - 1) * np.asarray(q, float) / 100
+def level_percentiles(levels: np.ndarray, counts: np.ndarray, q) -> np.ndarray:
+    """``np.percentile(np.repeat(levels, counts), q)`` (linear interpolation) without expanding:
+    ``counts[j]`` items take the value ``levels[j]`` (reach takes at most 2**K levels)."""
+    order = np.argsort(levels, kind="stable")
+    ranked, cum = levels[order], np.cumsum(counts[order])  # items up to each level
+    n = cum[-1]
+    h = (n - 1) * np.asarray(q, float) / 100
     lo = np.floor(h)
-    below = table[order][np.searchsorted(cum, lo, side="right")]
-    above = table[order][np.searchsorted(cum, np.minimum(lo + 1, len(index) - 1), side="right")]
+    below = ranked[np.searchsorted(cum, lo, side="right")]
+    above = ranked[np.searchsorted(cum, np.minimum(lo + 1, n - 1), side="right")]
     return below + (h - lo) * (above - below)
 
 
@@ -72,7 +91,7 @@ def collect(model) -> dict[str, float]:
     out["hhi_value"] = hhi(sv)
     out["hhi_count"] = hhi(sc)
     gshare = shares(buy.gmv)
-    sellers = mer.lists.sum(axis=0) / mer.m
+    sellers = mer.counts / mer.m
     for k, name in enumerate(mk.marketplaces):
         out[f"gmv_share_{name}"] = float(gshare[k])
         out[f"sellers_{name}"] = float(sellers[k])
@@ -80,9 +99,9 @@ def collect(model) -> dict[str, float]:
         out[f"retention_{name}"] = float(cons.retention[k] ** 12)  # annualised monthly retention
     out["hhi_marketplace"] = hhi(gshare)
     table = reach_table(buy.can_buy, mk.n_markets)
-    patterns = listing_masks(mer.lists)
-    out["reach_mean"] = float(table[patterns].mean())
-    for q, value in zip((10, 50, 90), table_percentiles(table, patterns, (10, 50, 90))):
+    merchants_by_pattern = np.bincount(listing_masks(mer.lists), minlength=len(table))
+    out["reach_mean"] = float(merchants_by_pattern @ table / mer.m)
+    for q, value in zip((10, 50, 90), level_percentiles(table, merchants_by_pattern, (10, 50, 90))):
         out[f"reach_p{q}"] = float(value)
     # wallet reach: share of merchants a holder of w can pay with w (via an active channel)
     accepting = listed_on(mer.lists, mk.accepts & mk.active[:, None])  # [M, W]
@@ -91,8 +110,8 @@ def collect(model) -> dict[str, float]:
     out["consumer_wallet_multihoming"] = np.count_nonzero(count_true(cons.wallets_held) >= 2) / cons.n
     out["consumer_market_multihoming"] = np.count_nonzero(count_true(cons.markets_used) >= 2) / cons.n
     out["merchant_multihoming"] = float(np.count_nonzero(mer.lists.astype(np.float32) @ mk.listable >= 2) / mer.m)
-    out["merchant_exclusive_share"] = float(mer.exclusive.mean())
-    out["merchant_throttled_share"] = float(mer.throttled(int(model.time), mk).mean())
+    out["merchant_exclusive_share"] = np.count_nonzero(mer.exclusive) / mer.m
+    out["merchant_throttled_share"] = np.count_nonzero(mer.throttled(int(model.time), mk)) / mer.m
     out["consumer_surplus"] = buy.surplus
     out["merchant_profit"] = float(mer.profit.sum() / model.unit / mer.m)  # per merchant, in units
     out["gmv"] = float(buy.gmv.sum() / cons.n)

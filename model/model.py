@@ -72,8 +72,7 @@ class WalledGardens(mesa.Model):
         self.last_purchases: Purchases = self.consumers.checkout(self.market, self.sellers(), self.rng)
         self._settle()
         self.current = metrics.collect(self)
-        reporters = {key: (lambda m, key=key: m.current[key]) for key in self.current}
-        self.datacollector = mesa.DataCollector(model_reporters=reporters)
+        self.datacollector = metrics.MetricsCollector(self.current)
         self.datacollector.collect(self)
 
     # -- helpers used by agents ----------------------------------------------
@@ -96,7 +95,7 @@ class WalledGardens(mesa.Model):
 
     def sellers(self) -> np.ndarray:
         """[K] number of merchants listed on each marketplace."""
-        return self.merchants.lists.sum(axis=0).astype(float)
+        return self.merchants.counts.astype(float)
 
     def platform_shares(self) -> dict[str, float]:
         """Each platform's larger share: of marketplace GMV or of wallet payment value."""
