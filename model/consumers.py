@@ -58,6 +58,11 @@ def inverse_cdf(p: np.ndarray, u: np.ndarray) -> np.ndarray:
     return pick
 
 
+def _read_only(view: np.ndarray) -> np.ndarray:
+    view.flags.writeable = False
+    return view
+
+
 @dataclass
 class Purchases:
     """What consumers bought in one tick (aggregates only; per-consumer arrays are dropped)."""
@@ -86,8 +91,11 @@ class ConsumerPopulation:
         home = market.social_platforms[rng.integers(0, max(n_social, 1), n)] if n_social else np.zeros(n, int)
         self.home_app = np.where(on_app, home, -1).astype(np.int8)  # platform index of i's super-app
         self._on_app: dict[int, np.ndarray] = {}
+        self._home_col = self.home_app.astype(np.intp) + 1  # column of i's super-app in the home tables
+        self._homes_for: np.ndarray | None = None  # market.active the home tables were built for
         p_wallet = np.array([cfg.initial_wallet.get(w, 0.5) for w in market.wallets])
         self.wallets_held = np.ascontiguousarray((rng.random((n, W)) < p_wallet).T)  # [W, N]
+        self.held_bits = bitmask(self.wallets_held)  # [N] the held set as a bit mask
         p_market = np.array([cfg.initial_market.get(k, 0.3) for k in market.marketplaces])
         self.markets_used = np.ascontiguousarray((rng.random((n, K)) < p_market).T)  # [K, N]
         self.markets_used &= market.market_host[:, None] < 0  # mini-programs start unused
@@ -108,13 +116,18 @@ class ConsumerPopulation:
     # -- per-consumer views ----------------------------------------------------
     @property
     def holds(self) -> np.ndarray:
-        """[N, W] bool view: consumer i holds wallet w (writes go to the state)."""
-        return self.wallets_held.T
+        """[N, W] read-only view: consumer i holds wallet w (change it with :meth:`set_holdings`)."""
+        return _read_only(self.wallets_held.T)
 
     @property
     def uses(self) -> np.ndarray:
-        """[N, K] bool view: consumer i uses marketplace k (writes go to the state)."""
-        return self.markets_used.T
+        """[N, K] read-only view: consumer i uses marketplace k."""
+        return _read_only(self.markets_used.T)
+
+    def set_holdings(self, holds: np.ndarray) -> None:
+        """Replace who holds which wallet ([N, W] bool), e.g. to start from chosen shares."""
+        self.wallets_held[:] = np.asarray(holds, bool).T
+        self.held_bits = bitmask(self.wallets_held)
 
     @property
     def contacts(self) -> np.ndarray:
@@ -133,10 +146,23 @@ class ConsumerPopulation:
         return self._on_app[platform]
 
     # -- rules ---------------------------------------------------------------
+    def home_tables(self, market: Market) -> tuple[np.ndarray, np.ndarray]:
+        """By super-app (column 0: none, column p + 1: platform p's): [K, P + 1] links to k open
+        there, and [K, P + 1] k reachable (mini-programs only inside their host app, while approved).
+        Cached until the market's policies change."""
+        if self._homes_for is not market.active:
+            P = len(market.links_open)
+            host = market.market_host[:, None]
+            links = np.zeros((market.n_markets, P + 1), bool)
+            links[:, 1:] = market.links_open.T
+            homes = np.arange(-1, P)[None, :]
+            reach = ((host < 0) | (host == homes)) & market.active[:, None]
+            self._homes, self._homes_for = (links, reach), market.active
+        return self._homes
+
     def access(self, market: Market, rows: np.ndarray | slice = slice(None)) -> np.ndarray:
         """[K, N or R]: marketplace reachable at all (mini-programs only inside their host app)."""
-        host = market.market_host[:, None]
-        return ((host < 0) | (self.home_app[None, rows] == host)) & market.active[:, None]
+        return self.home_tables(market)[1].take(self._home_col[rows], axis=1)
 
     def contact_mean(self, flags: np.ndarray, rows: np.ndarray | None = None) -> np.ndarray:
         """[C, N or R] share of each consumer's contacts (all consumers, or only ``rows``) with flag ``flags`` [C, N]."""
@@ -168,10 +194,9 @@ class ConsumerPopulation:
     def perceive_contacts(self, market: Market, rows: np.ndarray | None = None) -> None:
         """Word of mouth: g_L x (share of contacts on k) where links to k open in i's super-app."""
         sel = slice(None) if rows is None else rows
-        friends = self.contact_mean(self.markets_used, rows)
-        home = self.home_app[sel]
-        links = market.links_open.T.take(home, axis=1) & (home >= 0)[None, :]  # [K, R]
-        self.social[:, sel] = np.float32(self.cfg.g_links) * links * friends
+        friends = self.network.count(self.markets_used, rows)  # [K, R] contacts on k
+        links = self.home_tables(market)[0].take(self._home_col[sel], axis=1)  # [K, R]
+        self.social[:, sel] = friends * np.float32(self.cfg.g_links / self.network.degree) * links
 
     def update_usable(self, market: Market, rows: np.ndarray | slice = slice(None), own: np.ndarray | None = None,
                       pay_ok: np.ndarray | None = None, reachable: np.ndarray | None = None) -> None:
@@ -184,7 +209,10 @@ class ConsumerPopulation:
         usable = self.markets_used[:, rows] & pay_ok & reachable
         if own is None:
             own = self.individual_utility(market, rows, pay_ok)
-        self.weight[:, rows] = np.exp(np.minimum(own, 30.0)) * usable
+        weight = np.minimum(own, np.float32(30.0))
+        np.exp(weight, out=weight)
+        weight *= usable
+        self.weight[:, rows] = weight
         self.usable_bits[rows] = bitmask(usable)
 
     def refresh(self, market: Market) -> None:
@@ -201,18 +229,24 @@ class ConsumerPopulation:
         q = self.contact_mean(self.wallets_held, rows)  # [W, R] direct network effect
         A = market.accepts.T.astype(np.float32) @ self.spend[:, rows] / self.budget[rows]  # [W, R] indirect effect
         held = self.wallets_held[:, rows]
-        u = rng.logistic(size=q.shape) * c.wallet_noise  # utility + noise, built in place
-        u += market.wallet_appeal[:, None]
-        u += c.g_direct * q
-        u += c.g_indirect * A
-        u -= market.wallet_cost[:, None] * ~held
-        new = u > 0
+        v = c.g_direct * q  # deterministic utility, built in place
+        v += c.g_indirect * A
+        v += market.wallet_appeal[:, None].astype(np.float32)
+        v -= market.wallet_cost[:, None].astype(np.float32) * ~held
+        # v + wallet_noise x logistic noise > 0 happens with probability logistic(v / wallet_noise)
+        v *= np.float32(-1.0 / c.wallet_noise)
+        np.exp(np.minimum(v, np.float32(80.0)), out=v)
+        v += 1
+        v *= rng.random(v.shape, dtype=np.float32)
+        new = v < 1
         W = market.n_wallets
         pay_ok = self.wallet_tables(market)[0][:, np.arange(1 << W) * (W + 1)]  # [K, held set]
         differs = (pay_ok[:, :, None] != pay_ok[:, None, :]).any(axis=0)  # [old set, new set]
         changed = np.zeros(self.n, bool)
-        changed[rows] = differs[bitmask(held), bitmask(new)]
+        new_bits = bitmask(new)
+        changed[rows] = differs[self.held_bits[rows], new_bits]
         self.wallets_held[:, rows] = new
+        self.held_bits[rows] = new_bits
         return changed
 
     def choose_marketplaces(self, market: Market, sellers: np.ndarray, rng: np.random.Generator,
@@ -247,7 +281,7 @@ class ConsumerPopulation:
     def wallet_type(self, rows: np.ndarray | slice = slice(None)) -> np.ndarray:
         """[N] code of (wallets held, last wallet used): all checkout choices depend only on it."""
         W = self.wallets_held.shape[0]
-        return bitmask(self.wallets_held[:, rows]) * (W + 1) + (self.last_wallet[rows].astype(np.int32) + 1)
+        return self.held_bits[rows] * (W + 1) + self.last_wallet[rows] + 1
 
     def wallet_tables(self, market: Market) -> tuple[np.ndarray, np.ndarray]:
         """Per wallet type T: [K, T] can pay at k, and [T, K, W] checkout wallet probabilities.

@@ -27,6 +27,15 @@ def listed_on(lists: np.ndarray, markets: np.ndarray) -> np.ndarray:
     return lists.astype(np.float32) @ markets.astype(np.float32) > 0
 
 
+def logit_choice(score: np.ndarray, noise: float, rng: np.random.Generator) -> np.ndarray:
+    """[R] column picked in each row of ``score`` [R, S] with probability softmax(score / noise):
+    the argmax of score + noise x Gumbel, drawn with one uniform per row (inverse CDF)."""
+    p = np.exp((score - score.max(axis=1, keepdims=True)) / noise)
+    cum = np.cumsum(p, axis=1)
+    u = rng.random(len(score)) * cum[:, -1]
+    return np.minimum((cum < u[:, None]).sum(axis=1), score.shape[1] - 1)
+
+
 class MerchantPopulation:
     """All merchants' state as numpy arrays; one instance per model."""
 
@@ -37,6 +46,7 @@ class MerchantPopulation:
         K = market.n_markets
         self.lists = (rng.random((m, K)) < cfg.initial_listing) & market.listable[None, :]
         self.throttled_until = np.zeros(m, np.int32)
+        self._ones = np.ones(m)  # column sums as BLAS products (much faster than sum(axis=0) here)
         self.sales = np.zeros((m, K))
         self.profit = np.zeros(m)
         listable = np.flatnonzero(market.listable)
@@ -52,10 +62,11 @@ class MerchantPopulation:
         terms derived from listings are refreshed (listings change only here and in :meth:`decide`)."""
         for k in np.flatnonzero(~market.listable):
             self.lists[:, k] = self.lists[:, market.market_source[k]] & market.active[k]
-        self.on_demanding = listed_on(self.lists, market.demands_exclusivity)  # [M] under a "choose one" rule
+        self.listed = self.lists.astype(np.float64)  # for BLAS products and column sums
+        self.on_demanding = self.listed @ market.demands_exclusivity > 0  # [M] under a "choose one" rule
         self.defiant = self.defying(market)
         self.exclusive = self.on_demanding & ~self.defiant
-        self.counts = self.lists.sum(axis=0)  # [K] merchants listed on each marketplace
+        self.counts = self._ones @ self.listed  # [K] merchants listed on each marketplace
 
     def throttled(self, tick: int, market: Market | None = None) -> np.ndarray:
         """Merchants serving a throttling sentence (only where exclusivity is still demanded, if ``market``)."""
@@ -90,8 +101,7 @@ class MerchantPopulation:
         value, penalty = self.subset_terms(market)
         score = fold @ value  # [R, S]
         score -= penalty
-        score += c.choice_noise * rng.gumbel(size=score.shape)
-        self.lists[revise] = self.subsets[score.argmax(axis=1)]
+        self.lists[revise] = self.subsets[logit_choice(score, c.choice_noise, rng)]
         self.mirror(market)
         # enforcement: defiers of "choose one of two" are caught and throttled
         caught = self.defiant & ~self.throttled(tick) & (rng.random(self.m) < c.detection_rate)
@@ -110,8 +120,8 @@ class MerchantPopulation:
 
     def defying(self, market: Market) -> np.ndarray:
         """Merchants listed on an exclusivity-demanding marketplace and on one of its rivals."""
-        rival_listed = listed_on(self.lists, market.rival())  # [M, K] also listed on a rival of k
-        return listed_on(self.lists & rival_listed, market.demands_exclusivity)
+        rival_listed = self.listed @ market.rival() > 0  # [M, K] also listed on a rival of k
+        return (self.listed * rival_listed) @ market.demands_exclusivity > 0
 
     def sell(self, market: Market, gmv: np.ndarray, market_wallet: np.ndarray, tick: int) -> dict:
         """Split each marketplace's sales over its merchants and settle fees; returns flows."""
@@ -120,25 +130,24 @@ class MerchantPopulation:
         f = np.where(self.throttled(tick), 1 - c.throttle_penalty,
                      np.where(self.defiant, 1.0, 1 + c.exclusivity_bonus))
         pull = np.where(market.demands_exclusivity[None, :], (self.weight * f)[:, None], self.weight[:, None])
-        traffic = self.lists * pull  # [M, K]
-        tot = traffic.sum(axis=0)
+        traffic = self.listed * pull  # [M, K]
+        tot = self._ones @ traffic
         self.sales = traffic * np.divide(gmv, tot, out=np.zeros_like(gmv), where=tot > 0)[None, :]
         fee_k = np.divide(market_wallet @ market.wallet_fee, gmv, out=np.zeros_like(gmv), where=gmv > 0)
-        listed = self.lists.astype(np.float64)
         fixed = market.fixed_fee * self.unit  # [K] per listing
-        extra = np.maximum(listed @ market.listable - 1, 0) * c.multihoming_cost * self.unit
+        extra = np.maximum(self.listed @ market.listable - 1, 0) * c.multihoming_cost * self.unit
         self.profit = (self.margin * (self.sales @ np.ones(len(gmv))) - self.sales @ (market.commission + fee_k)
-                       - listed @ fixed - extra)
-        sold = self.sales.sum(axis=0)  # [K]
+                       - self.listed @ fixed - extra)
+        sold = self._ones @ self.sales  # [K]
         return {
             "commission": sold * market.commission,  # [K]
-            "fixed": listed.sum(axis=0) * fixed,  # [K]
+            "fixed": self.counts * fixed,  # [K]
             "wallet_fee_k": fee_k,  # [K]
             "sales": sold.sum(),
         }
 
     def sales_rate(self, gmv: np.ndarray) -> np.ndarray:
         """[K] sales per unit of merchant weight, seeded so empty marketplaces stay contestable."""
-        w = self.weight @ self.lists
+        w = self.weight @ self.listed
         seed = 0.01 * gmv.sum() / len(gmv)
         return (gmv + seed) / (w + self.weight.mean())

@@ -129,23 +129,37 @@ def wallet_share_map(model, s: float, seed: int = 0) -> float:
     """
     cons = model.consumers
     u = np.random.default_rng(seed).random(cons.holds.shape)
-    cons.holds[:] = u < s
+    cons.set_holdings(u < s)
     cons.adopt_wallets(model.market, np.random.default_rng(seed + 1))
     return float(cons.holds[:, 0].mean())
 
 
-def model_equilibria(model, grid: int = 41, seed: int = 0) -> list[float]:
-    """Fixed points of the model's map F(s): sign changes of F(s) - s, refined by bisection."""
+def model_equilibria(model, grid: int = 41, seeds: tuple[int, ...] = (0,)) -> list[float]:
+    """Fixed points of the model's map F(s) (averaged over ``seeds``, each a common random number
+    stream for every s): sign changes of F(s) - s, refined by bisection."""
+    def gap(x: float) -> float:
+        return float(np.mean([wallet_share_map(model, x, seed) for seed in seeds])) - x
+
     s = np.linspace(0.0, 1.0, grid)
-    g = np.array([wallet_share_map(model, x, seed) - x for x in s])
+    g = np.array([gap(x) for x in s])
     roots = []
     for i in range(grid - 1):
         if g[i] == 0:
             roots.append(float(s[i]))
         elif g[i] * g[i + 1] < 0:
-            roots.append(optimize.brentq(lambda x: wallet_share_map(model, x, seed) - x, s[i], s[i + 1],
-                                         xtol=1e-4))
+            roots.append(optimize.brentq(gap, s[i], s[i + 1], xtol=1e-4))
     return roots
+
+
+def brock_durlauf_binomial_equilibria(beta: float, gamma: float, a: float, degree: int, grid: int = 401) -> list[float]:
+    """Fixed points of :func:`brock_durlauf_binomial_map`: the equilibria the model's rule has exactly
+    with ``degree`` contacts whose holdings are i.i.d."""
+    def gap(x: float) -> float:
+        return float(brock_durlauf_binomial_map(x, beta, gamma, a, degree)[0]) - x
+
+    s = np.linspace(0.0, 1.0, grid)
+    g = np.array([gap(x) for x in s])
+    return [optimize.brentq(gap, s[i], s[i + 1], xtol=1e-8) for i in range(grid - 1) if g[i] * g[i + 1] < 0]
 
 
 # -- T1 Armstrong (2006) -------------------------------------------------------------
