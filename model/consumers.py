@@ -58,6 +58,11 @@ def inverse_cdf(p: np.ndarray, u: np.ndarray) -> np.ndarray:
     return pick
 
 
+def cols(x: np.ndarray, rows: np.ndarray | slice) -> np.ndarray:
+    """Columns ``rows`` of a [C, N] array (``take`` gathers twice as fast as fancy indexing)."""
+    return x[:, rows] if isinstance(rows, slice) else x.take(rows, axis=1)
+
+
 def _read_only(view: np.ndarray) -> np.ndarray:
     view.flags.writeable = False
     return view
@@ -185,7 +190,9 @@ class ConsumerPopulation:
         """[K, N or R] the consumer's own part of V: taste, wallet fit and links from contacts."""
         if pay_ok is None:
             pay_ok = self.can_pay(market, rows)
-        return self.taste[:, rows] + np.float32(self.cfg.lam_wallet) * pay_ok + self.social[:, rows]
+        own = cols(self.taste, rows) + cols(self.social, rows)
+        own += np.float32(self.cfg.lam_wallet) * pay_ok
+        return own
 
     def utility(self, market: Market, sellers: np.ndarray) -> np.ndarray:
         """[N, K] deterministic marketplace utility V_ik as consumers currently perceive it."""
@@ -206,7 +213,7 @@ class ConsumerPopulation:
             pay_ok = self.can_pay(market, rows)
         if reachable is None:
             reachable = self.access(market, rows)
-        usable = self.markets_used[:, rows] & pay_ok & reachable
+        usable = cols(self.markets_used, rows) & pay_ok & reachable
         if own is None:
             own = self.individual_utility(market, rows, pay_ok)
         weight = np.minimum(own, np.float32(30.0))
@@ -227,8 +234,8 @@ class ConsumerPopulation:
         c = self.cfg
         rows = np.flatnonzero(rng.random(self.n, dtype=np.float32) < c.wallet_revision)
         q = self.contact_mean(self.wallets_held, rows)  # [W, R] direct network effect
-        A = market.accepts.T.astype(np.float32) @ self.spend[:, rows] / self.budget[rows]  # [W, R] indirect effect
-        held = self.wallets_held[:, rows]
+        A = market.accepts.T.astype(np.float32) @ cols(self.spend, rows) / self.budget[rows]  # [W, R] indirect effect
+        held = cols(self.wallets_held, rows)
         v = c.g_direct * q  # deterministic utility, built in place
         v += c.g_indirect * A
         v += market.wallet_appeal[:, None].astype(np.float32)
@@ -268,7 +275,7 @@ class ConsumerPopulation:
         shock *= np.float32(c.market_noise)
         shock += own.take(rev, axis=1)
         shock += self.base_utility(market, sellers)[:, None]
-        uses = self.markets_used[:, revisers]
+        uses = cols(self.markets_used, revisers)
         add_cut = np.where(uses.any(axis=0), np.float32(c.multihoming_threshold + c.switching_cost),
                            np.float32(c.switching_cost))  # keep above 0, add above switching cost (+ threshold)
         new = np.where(uses, shock > 0, shock > add_cut) & reachable.take(rev, axis=1)
