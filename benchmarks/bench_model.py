@@ -5,7 +5,8 @@ consumers (baseline scenario, Mesa agents created, merchants = consumers/10
 capped at 20k), bytes per consumer (tracemalloc peak while building the model
 and stepping it, Mesa agents included, divided by consumers), and the rate of a
 per-agent Mesa loop: Mesa's own Boltzmann wealth example, agent-steps per second.
-Both rates are the best of several timed repeats after a warm-up tick.
+Both rates are the best of several timed repeats after warming up (Boltzmann to its
+steady state), as timeit does, to filter out other load on a shared machine.
 Writes a JSON summary next to this file.
 """
 
@@ -68,11 +69,15 @@ def bytes_per_consumer(n: int, ticks: int = 2) -> float:
     return peak / n
 
 
-def boltzmann(n: int, ticks: int, repeats: int = 5) -> dict:
+def boltzmann(n: int, ticks: int, repeats: int = 5, warm_up: int = 50) -> dict:
+    """Steady-state rate: the first ticks are slower (every agent still has money to give;
+    about half have none after some 20 ticks), so ``warm_up`` ticks run before timing."""
     model = BoltzmannWealth(BoltzmannScenario(n=n, width=100, height=100, rng=1))
-    model.step()  # warm-up
+    for _ in range(warm_up):
+        model.step()
     dt = best_time(model.step, ticks, repeats)
-    return {"agents": n, "ticks": ticks, "repeats": repeats, "agent_ticks_per_s": round(n * ticks / dt)}
+    return {"agents": n, "ticks": ticks, "repeats": repeats, "warm_up_ticks": warm_up,
+            "agent_ticks_per_s": round(n * ticks / dt)}
 
 
 def main() -> None:

@@ -175,6 +175,7 @@ class Regulator(mesa.Agent):
         self.investigations: dict[str, int] = {}  # platform -> tick opened
         self.actions: list[dict] = []  # log of what the regulator did
         self.fines_total = 0.0
+        self._monitored_for = None  # the Purchases the cached shares and complaints belong to
 
     def log(self, action: str, target: str, amount: float = 0.0, note: str = "") -> None:
         self.actions.append({"tick": int(self.model.time), "action": action, "target": target,
@@ -183,13 +184,21 @@ class Regulator(mesa.Agent):
     def step(self) -> None:
         if self.cfg.mode == "off" or self.cfg.strength == 0:
             return
-        shares = self.model.platform_shares()
-        complaints = self.model.complaints()
+        shares, complaints = self.monitor()
         if self.cfg.mode == "ex_ante":
             self._designate(shares)
         else:
             self._investigate(shares, complaints)
         self._decide()
+
+    def monitor(self) -> tuple[dict[str, float], dict[str, float]]:
+        """Each platform's share and merchants' complaints as seen this tick (computed once per
+        round of purchases: settlement and the regulator's step both read them)."""
+        buy = self.model.last_purchases
+        if self._monitored_for is not buy:
+            self._monitored = self.model.platform_shares(), self.model.complaints()
+            self._monitored_for = buy
+        return self._monitored
 
     def investigation_probability(self, share: float, complaints: float) -> float:
         """strength x logistic(psi0 + psi1 (share - 0.5) + psi2 complaints), capped at 1."""
@@ -209,7 +218,7 @@ class Regulator(mesa.Agent):
         out = {p.name: 0.0 for p in self.model.platforms}
         if self.cfg.mode != "ex_post" or self.cfg.strength == 0:
             return out
-        shares, complaints = self.model.platform_shares(), self.model.complaints()
+        shares, complaints = self.monitor()
         for p in self.model.platforms:
             if self.violating(p):
                 prob = self.investigation_probability(shares[p.name], complaints[p.name])

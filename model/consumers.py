@@ -4,7 +4,8 @@ Each rule below is the DOMAIN.md mechanism written once over all consumers:
 
 * wallet adoption: hold w if a_w + g_D q_iw + g_I A_iw - c_w [new] + noise > 0,
   q_iw = share of i's contacts holding w (direct network effect),
-  A_iw = share of i's spending at sellers accepting w (indirect effect);
+  A_iw = share of i's spending at sellers accepting w (indirect effect); with
+  logistic noise that is a draw with probability logistic(utility / scale);
 * marketplace choice: V_ik = v_k - tau p_k + b_M ln(1 + S_k / S_mean)
   + lam [holds a wallet k accepts] + g_L [link to k opens in i's super-app] x
   (share of contacts on k) + taste_ik; keep k while V + shock > 0, add a new
