@@ -98,7 +98,7 @@ class ConsumerPopulation:
         self.home_app = np.where(on_app, home, -1).astype(np.int8)  # platform index of i's super-app
         self._on_app: dict[int, np.ndarray] = {}
         self._home_col = self.home_app.astype(np.intp) + 1  # column of i's super-app in the home tables
-        self._homes_for: np.ndarray | None = None  # market.active the home tables were built for
+        self._homes_for = -1  # market version the home tables were built for
         p_wallet = np.array([cfg.initial_wallet.get(w, 0.5) for w in market.wallets])
         self.wallets_held = np.ascontiguousarray((rng.random((n, W)) < p_wallet).T)  # [W, N]
         self.held_bits = bitmask(self.wallets_held)  # [N] the held set as a bit mask
@@ -116,7 +116,7 @@ class ConsumerPopulation:
         self.weight = np.zeros((K, n), np.float32)
         self.usable_bits = np.zeros(n, np.int32)
         self.users = np.zeros(K, np.int64)  # consumers on each marketplace
-        self._tables_for: np.ndarray | None = None  # market.accepts the wallet tables were built for
+        self._tables_for = -1  # market version the wallet tables were built for
         self.refresh(market)
 
     # -- per-consumer views ----------------------------------------------------
@@ -156,14 +156,14 @@ class ConsumerPopulation:
         """By super-app (column 0: none, column p + 1: platform p's): [K, P + 1] links to k open
         there, and [K, P + 1] k reachable (mini-programs only inside their host app, while approved).
         Cached until the market's policies change."""
-        if self._homes_for is not market.active:
+        if self._homes_for != market.version:
             P = len(market.links_open)
             host = market.market_host[:, None]
             links = np.zeros((market.n_markets, P + 1), bool)
             links[:, 1:] = market.links_open.T
             homes = np.arange(-1, P)[None, :]
             reach = ((host < 0) | (host == homes)) & market.active[:, None]
-            self._homes, self._homes_for = (links, reach), market.active
+            self._homes, self._homes_for = (links, reach), market.version
         return self._homes
 
     def access(self, market: Market, rows: np.ndarray | slice = slice(None)) -> np.ndarray:
@@ -295,10 +295,9 @@ class ConsumerPopulation:
         """Per wallet type T: [K, T] can pay at k, and [T, K, W] checkout wallet probabilities.
 
         Checkout is a logit over wallets held and accepted, on appeal + habit
-        (bonus for the last wallet used).  Cached until the market's acceptance changes."""
-        if self._tables_for is not market.accepts:
-            self._tables = self._build_wallet_tables(market)
-            self._tables_for = market.accepts
+        (bonus for the last wallet used).  Cached until the market's policies change."""
+        if self._tables_for != market.version:
+            self._tables, self._tables_for = self._build_wallet_tables(market), market.version
         return self._tables
 
     def _build_wallet_tables(self, market: Market) -> tuple[np.ndarray, np.ndarray]:

@@ -48,6 +48,7 @@ class Market:
     active: np.ndarray | None = None  # [K] bool: mini-program approved by its host
     demands_exclusivity: np.ndarray | None = None  # [K] bool
     links_open: np.ndarray | None = None  # [P, K] bool: super-app p lets links to k open
+    version: int = 0  # bumped by every refresh: tables derived from the policy arrays key on it
 
     @classmethod
     def from_config(cls, cfg: ScenarioConfig) -> Market:
@@ -109,6 +110,7 @@ class Market:
 
     def refresh(self, platforms: list) -> None:
         """Rebuild the policy arrays from the platform agents' current policies."""
+        self.version += 1
         K, W = self.n_markets, self.n_wallets
         cfgs = [platforms[o].cfg.marketplaces[name] for name, o in zip(self.marketplaces, self.market_owner)]
         for field in ("quality", "ticket", "pass_through", "fixed_fee"):

@@ -21,12 +21,6 @@ from .config import MerchantConfig
 from .market import Market
 
 
-def listed_on(lists: np.ndarray, markets: np.ndarray) -> np.ndarray:
-    """[M] bool: listed on any of ``markets`` ([K] bool), or [M, K'] for a [K, K'] matrix of
-    marketplace sets (a float32 product: numpy has no BLAS for bool or int8)."""
-    return lists.astype(np.float32) @ markets.astype(np.float32) > 0
-
-
 def logit_choice(score: np.ndarray, noise: float, rng: np.random.Generator) -> np.ndarray:
     """[R] column picked in each row of ``score`` [R, S] with probability softmax(score / noise):
     the argmax of score + noise x Gumbel, drawn with one uniform per row (inverse CDF)."""
@@ -54,7 +48,7 @@ class MerchantPopulation:
         bits = np.arange(2 ** len(listable))[:, None] >> np.arange(len(listable))[None, :] & 1
         self.subsets = np.zeros((len(bits), K), bool)
         self.subsets[:, listable] = bits.astype(bool)
-        self._terms_for: np.ndarray | None = None  # market.demands_exclusivity the subset terms were built for
+        self._terms_for = -1  # market version the subset terms were built for
         self.mirror(market)
 
     def mirror(self, market: Market) -> None:
@@ -62,7 +56,7 @@ class MerchantPopulation:
         terms derived from listings are refreshed (listings change only here and in :meth:`decide`)."""
         for k in np.flatnonzero(~market.listable):
             self.lists[:, k] = self.lists[:, market.market_source[k]] & market.active[k]
-        self.listed = self.lists.astype(np.float64)  # for BLAS products and column sums
+        self.listed = self.lists.astype(np.float64)  # for BLAS products (numpy has none for bool)
         self.on_demanding = self.listed @ market.demands_exclusivity > 0  # [M] under a "choose one" rule
         self.defiant = self.defying(market)
         self.exclusive = self.on_demanding & ~self.defiant
@@ -79,7 +73,7 @@ class MerchantPopulation:
         """[..., K] traffic factor on each marketplace for listing sets ``sets`` [..., K]."""
         c = self.cfg
         rival = market.rival()
-        has_rival = listed_on(sets, rival)  # [..., K]
+        has_rival = sets.astype(np.float64) @ rival > 0  # [..., K] set holds a rival of k
         p_caught = c.detection_rate * c.throttle_ticks / (1 + c.detection_rate * c.throttle_ticks)
         demands = market.demands_exclusivity
         return np.where(demands & has_rival, 1 - c.throttle_penalty * p_caught,
@@ -110,12 +104,12 @@ class MerchantPopulation:
     def subset_terms(self, market: Market) -> tuple[np.ndarray, np.ndarray]:
         """Profit of each listing subset is ``fold @ value - penalty``: value [K, S] is membership x
         exclusivity factor (per unit of spend), penalty [S] the multi-homing cost.  Cached until the
-        market's exclusivity demands change."""
-        if self._terms_for is not market.demands_exclusivity:
+        market's policies change."""
+        if self._terms_for != market.version:
             factor = self.exclusivity_factor(market, self.subsets)  # [S, K]
             value = (self.subsets * factor).T / self.unit
             penalty = self.cfg.multihoming_cost * np.maximum(self.subsets.sum(axis=1) - 1, 0)
-            self._terms, self._terms_for = (value, penalty), market.demands_exclusivity
+            self._terms, self._terms_for = (value, penalty), market.version
         return self._terms
 
     def defying(self, market: Market) -> np.ndarray:

@@ -15,7 +15,6 @@ import mesa
 import numpy as np
 
 from .consumers import count_true, flag_counts
-from .merchants import listed_on
 
 
 class MetricsCollector(mesa.DataCollector):
@@ -72,10 +71,9 @@ def level_percentiles(levels: np.ndarray, counts: np.ndarray, q) -> np.ndarray:
     return below + (h - lo) * (above - below)
 
 
-def listing_masks(lists: np.ndarray) -> np.ndarray:
+def listing_masks(listed: np.ndarray) -> np.ndarray:
     """[M] bit mask of each merchant's marketplaces."""
-    powers = (2.0 ** np.arange(lists.shape[1])).astype(np.float32)  # exact for K <= 24
-    return (lists.astype(np.float32) @ powers).astype(np.int64)
+    return (listed @ 2.0 ** np.arange(listed.shape[1])).astype(np.int64)
 
 
 def collect(model) -> dict[str, float]:
@@ -99,17 +97,17 @@ def collect(model) -> dict[str, float]:
         out[f"retention_{name}"] = float(cons.retention[k] ** 12)  # annualised monthly retention
     out["hhi_marketplace"] = hhi(gshare)
     table = reach_table(buy.can_buy, mk.n_markets)
-    merchants_by_pattern = np.bincount(listing_masks(mer.lists), minlength=len(table))
+    merchants_by_pattern = np.bincount(listing_masks(mer.listed), minlength=len(table))
     out["reach_mean"] = float(merchants_by_pattern @ table / mer.m)
     for q, value in zip((10, 50, 90), level_percentiles(table, merchants_by_pattern, (10, 50, 90))):
         out[f"reach_p{q}"] = float(value)
     # wallet reach: share of merchants a holder of w can pay with w (via an active channel)
-    accepting = listed_on(mer.lists, mk.accepts & mk.active[:, None])  # [M, W]
+    accepting = mer.listed @ (mk.accepts & mk.active[:, None]) > 0  # [M, W]
     for w, name in enumerate(mk.wallets):
         out[f"wallet_reach_{name}"] = float(np.count_nonzero(accepting[:, w]) / mer.m)
     out["consumer_wallet_multihoming"] = np.count_nonzero(count_true(cons.wallets_held) >= 2) / cons.n
     out["consumer_market_multihoming"] = np.count_nonzero(count_true(cons.markets_used) >= 2) / cons.n
-    out["merchant_multihoming"] = float(np.count_nonzero(mer.lists.astype(np.float32) @ mk.listable >= 2) / mer.m)
+    out["merchant_multihoming"] = float(np.count_nonzero(mer.listed @ mk.listable >= 2) / mer.m)
     out["merchant_exclusive_share"] = np.count_nonzero(mer.exclusive) / mer.m
     out["merchant_throttled_share"] = np.count_nonzero(mer.throttled(int(model.time), mk)) / mer.m
     out["consumer_surplus"] = buy.surplus

@@ -27,7 +27,7 @@ from . import events, metrics
 from .agents import Consumer, Merchant, Platform, Regulator
 from .consumers import ConsumerPopulation, Purchases
 from .market import Market
-from .merchants import MerchantPopulation, listed_on
+from .merchants import MerchantPopulation
 
 
 class WalledGardens(mesa.Model):
@@ -115,7 +115,7 @@ class WalledGardens(mesa.Model):
         hit = self.merchants.exclusive | self.merchants.throttled(int(self.time), self.market)
         out = {}
         for pi, p in enumerate(self.platforms):
-            on_p = listed_on(lists, self.market.market_owner == pi)
+            on_p = self.merchants.listed @ (self.market.market_owner == pi) > 0
             out[p.name] = float((hit & on_p).sum() / max(on_p.sum(), 1)) if p.exclusivity_in_force else 0.0
         return out
 
