@@ -43,7 +43,7 @@ bench: setup
 	$(RUN) python benchmarks/bench_model.py
 
 bench-batch: setup
-	$(RUN) python benchmarks/bench_batch.py --replications $(REPLICATIONS)
+	$(RUN) python benchmarks/bench_batch.py --replications $(REPLICATIONS) --json benchmarks/bench_batch.json
 
 viz: setup
 	$(RUN) walled-gardens viz
