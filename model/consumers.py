@@ -140,11 +140,6 @@ class ConsumerPopulation:
         """[N, degree] indices of each consumer's contacts."""
         return self.network.contacts
 
-    @property
-    def spend_share(self) -> np.ndarray:
-        """[N, K] last tick's split of each consumer's spending over marketplaces."""
-        return (self.spend / self.budget[None, :]).T
-
     def on_app(self, platform: int) -> np.ndarray:
         """[N] bool: the consumer's super-app is ``platform``'s (cached: home apps never change)."""
         if platform not in self._on_app:
@@ -170,10 +165,6 @@ class ConsumerPopulation:
         """[K, N or R]: marketplace reachable at all (mini-programs only inside their host app)."""
         return self.home_tables(market)[1].take(self._home_col[rows], axis=1)
 
-    def contact_mean(self, flags: np.ndarray, rows: np.ndarray | None = None) -> np.ndarray:
-        """[C, N or R] share of each consumer's contacts (all consumers, or only ``rows``) with flag ``flags`` [C, N]."""
-        return self.network.mean(flags, rows)
-
     def base_utility(self, market: Market, sellers: np.ndarray) -> np.ndarray:
         """[K] the common part of V: quality, price and the seller-side network effect."""
         c = self.cfg
@@ -194,10 +185,6 @@ class ConsumerPopulation:
         own = cols(self.taste, rows) + cols(self.social, rows)
         own += np.float32(self.cfg.lam_wallet) * pay_ok
         return own
-
-    def utility(self, market: Market, sellers: np.ndarray) -> np.ndarray:
-        """[N, K] deterministic marketplace utility V_ik as consumers currently perceive it."""
-        return (self.base_utility(market, sellers)[:, None] + self.individual_utility(market)).T
 
     def perceive_contacts(self, market: Market, rows: np.ndarray | None = None) -> None:
         """Word of mouth: g_L x (share of contacts on k) where links to k open in i's super-app."""
@@ -234,7 +221,7 @@ class ConsumerPopulation:
         the consumers whose new holdings change where they can pay."""
         c = self.cfg
         rows = np.flatnonzero(rng.random(self.n, dtype=np.float32) < c.wallet_revision)
-        q = self.contact_mean(self.wallets_held, rows)  # [W, R] direct network effect
+        q = self.network.mean(self.wallets_held, rows)  # [W, R] direct network effect
         A = market.accepts.T.astype(np.float32) @ cols(self.spend, rows) / self.budget[rows]  # [W, R] indirect effect
         held = cols(self.wallets_held, rows)
         v = c.g_direct * q  # deterministic utility, built in place

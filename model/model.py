@@ -111,7 +111,6 @@ class WalledGardens(mesa.Model):
 
     def complaints(self) -> dict[str, float]:
         """Share of each platform's merchants under exclusivity or throttled by it."""
-        lists = self.merchants.lists
         hit = self.merchants.exclusive | self.merchants.throttled(int(self.time), self.market)
         out = {}
         for pi, p in enumerate(self.platforms):
