@@ -23,30 +23,14 @@ rows of an [N, K] array.  ``holds`` and ``uses`` give the [N, W] / [N, K] view
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
+from .bits import bitmask, flag_counts
 from .config import ConsumerConfig
 from .market import Market
 from .network import SmallWorld
-
-
-def bitmask(flags: np.ndarray) -> np.ndarray:
-    """[C, N] bool -> [N] int32 with bit j set where flags[j] is True."""
-    out = flags[0].astype(np.int32)
-    for j in range(1, flags.shape[0]):
-        out |= flags[j].astype(np.int32) << j
-    return out
-
-
-def flag_counts(flags: np.ndarray) -> np.ndarray:
-    """[C, N] bool -> [C] number of True in each row."""
-    return np.array([np.count_nonzero(row) for row in flags], dtype=np.int64)
-
-
-def count_true(flags: np.ndarray) -> np.ndarray:
-    """[C, N] bool -> [N] number of True per consumer."""
-    return flags.sum(axis=0, dtype=np.int8)
 
 
 def inverse_cdf(p: np.ndarray, u: np.ndarray) -> np.ndarray:
@@ -67,6 +51,16 @@ def cols(x: np.ndarray, rows: np.ndarray | slice) -> np.ndarray:
 def _read_only(view: np.ndarray) -> np.ndarray:
     view.flags.writeable = False
     return view
+
+
+class WalletTables(NamedTuple):
+    """Checkout and payment terms by wallet type T = (wallets held, last wallet used); see
+    :meth:`ConsumerPopulation.wallet_tables`."""
+
+    pay: np.ndarray  # [K, T] a held wallet is accepted at k
+    prob: np.ndarray  # [T, K, W] checkout wallet probabilities
+    cum: np.ndarray  # [W, T * K] their cumulative sums over wallets, float32
+    differs: np.ndarray  # [held set, held set] the two sets can pay at different marketplaces
 
 
 @dataclass
@@ -102,6 +96,7 @@ class ConsumerPopulation:
         p_wallet = np.array([cfg.initial_wallet.get(w, 0.5) for w in market.wallets])
         self.wallets_held = np.ascontiguousarray((rng.random((n, W)) < p_wallet).T)  # [W, N]
         self.held_bits = bitmask(self.wallets_held)  # [N] the held set as a bit mask
+        self.users = np.zeros(K, np.int64)  # consumers on each marketplace
         p_market = np.array([cfg.initial_market.get(k, 0.3) for k in market.marketplaces])
         self.markets_used = np.ascontiguousarray((rng.random((n, K)) < p_market).T)  # [K, N]
         self.markets_used &= market.market_host[:, None] < 0  # mini-programs start unused
@@ -115,7 +110,7 @@ class ConsumerPopulation:
         self.social = np.zeros((K, n), np.float32)
         self.weight = np.zeros((K, n), np.float32)
         self.usable_bits = np.zeros(n, np.int32)
-        self.users = np.zeros(K, np.int64)  # consumers on each marketplace
+        self._base: tuple = (None, None, None)  # (market version, sellers, base utility) last computed
         self._tables_for = -1  # market version the wallet tables were built for
         self.refresh(market)
 
@@ -149,8 +144,8 @@ class ConsumerPopulation:
     # -- rules ---------------------------------------------------------------
     def home_tables(self, market: Market) -> tuple[np.ndarray, np.ndarray]:
         """By super-app (column 0: none, column p + 1: platform p's): [K, P + 1] links to k open
-        there, and [K, P + 1] k reachable (mini-programs only inside their host app, while approved).
-        Cached until the market's policies change."""
+        there, [K, P + 1] k reachable (mini-programs only inside their host app, while approved) and
+        [K, P + 1] float32 word-of-mouth gain per contact on k.  Cached until the market's policies change."""
         if self._homes_for != market.version:
             P = len(market.links_open)
             host = market.market_host[:, None]
@@ -158,7 +153,8 @@ class ConsumerPopulation:
             links[:, 1:] = market.links_open.T
             homes = np.arange(-1, P)[None, :]
             reach = ((host < 0) | (host == homes)) & market.active[:, None]
-            self._homes, self._homes_for = (links, reach), market.version
+            gain = (links * (self.cfg.g_links / self.network.degree)).astype(np.float32)
+            self._homes, self._homes_for = (links, reach, gain), market.version
         return self._homes
 
     def access(self, market: Market, rows: np.ndarray | slice = slice(None)) -> np.ndarray:
@@ -166,16 +162,22 @@ class ConsumerPopulation:
         return self.home_tables(market)[1].take(self._home_col[rows], axis=1)
 
     def base_utility(self, market: Market, sellers: np.ndarray) -> np.ndarray:
-        """[K] the common part of V: quality, price and the seller-side network effect."""
+        """[K] the common part of V: quality, price and the seller-side network effect (computed
+        once per tick: marketplace choice and checkout see the same sellers)."""
+        version, seen, base = self._base
+        if version == market.version and np.array_equal(seen, sellers):
+            return base
         c = self.cfg
         price = 1.0 + market.pass_through * market.commission
         mean_sellers = max(sellers[market.listable].mean(), 1e-9)
         base = market.quality - c.tau * price + c.b_merchants * np.log1p(sellers / mean_sellers)
-        return base.astype(np.float32)
+        base = base.astype(np.float32)
+        self._base = (market.version, sellers.copy(), base)
+        return base
 
     def can_pay(self, market: Market, rows: np.ndarray | slice = slice(None)) -> np.ndarray:
         """[K, N or R]: a held wallet is accepted at k."""
-        return self.wallet_tables(market)[0].take(self.wallet_type(rows), axis=1)
+        return self.wallet_tables(market).pay.take(self.wallet_type(rows), axis=1)
 
     def individual_utility(self, market: Market, rows: np.ndarray | slice = slice(None),
                            pay_ok: np.ndarray | None = None) -> np.ndarray:
@@ -189,9 +191,15 @@ class ConsumerPopulation:
     def perceive_contacts(self, market: Market, rows: np.ndarray | None = None) -> None:
         """Word of mouth: g_L x (share of contacts on k) where links to k open in i's super-app."""
         sel = slice(None) if rows is None else rows
-        friends = self.network.count(self.markets_used, rows)  # [K, R] contacts on k
-        links = self.home_tables(market)[0].take(self._home_col[sel], axis=1)  # [K, R]
-        self.social[:, sel] = friends * np.float32(self.cfg.g_links / self.network.degree) * links
+        friends = self.contacts_with(self.markets_used, self.used_bits, rows)  # [K, R] contacts on k
+        gain = self.home_tables(market)[2].take(self._home_col[sel], axis=1)  # [K, R] g_L / degree where links open
+        self.social[:, sel] = friends * gain
+
+    def contacts_with(self, flags: np.ndarray, bits: np.ndarray, rows: np.ndarray | None) -> np.ndarray:
+        """[C, R] how many of each consumer's contacts have each flag; ``bits`` is ``flags`` as kept bit masks."""
+        if flags.shape[0] <= 8:
+            return self.network.count_bits(bits, flags.shape[0], rows)
+        return self.network.count(flags, rows)
 
     def update_usable(self, market: Market, rows: np.ndarray | slice = slice(None), own: np.ndarray | None = None,
                       pay_ok: np.ndarray | None = None, reachable: np.ndarray | None = None) -> None:
@@ -212,20 +220,22 @@ class ConsumerPopulation:
 
     def refresh(self, market: Market) -> None:
         """All cached terms for everybody (after a policy change)."""
+        self.used_bits = bitmask(self.markets_used)  # [N] the marketplaces used as a bit mask
+        self.users = flag_counts(self.markets_used)
         self.perceive_contacts(market)
         self.update_usable(market)
-        self.users = flag_counts(self.markets_used)
 
     def adopt_wallets(self, market: Market, rng: np.random.Generator) -> np.ndarray:
         """Revising consumers hold or drop each wallet by the threshold rule; returns [N] bool of
         the consumers whose new holdings change where they can pay."""
         c = self.cfg
         rows = np.flatnonzero(rng.random(self.n, dtype=np.float32) < c.wallet_revision)
-        q = self.network.mean(self.wallets_held, rows)  # [W, R] direct network effect
-        A = market.accepts.T.astype(np.float32) @ cols(self.spend, rows) / self.budget[rows]  # [W, R] indirect effect
+        friends = self.contacts_with(self.wallets_held, self.held_bits, rows)  # [W, R] contacts holding w
+        A = market.accepting_f32 @ cols(self.spend, rows)  # [W, R] spending at sellers accepting w
+        A *= np.float32(c.g_indirect) / self.budget[rows]  # indirect effect
         held = cols(self.wallets_held, rows)
-        v = c.g_direct * q  # deterministic utility, built in place
-        v += c.g_indirect * A
+        v = friends * np.float32(c.g_direct / self.network.degree)  # direct effect; utility built in place
+        v += A
         v += market.wallet_appeal[:, None].astype(np.float32)
         v -= market.wallet_cost[:, None].astype(np.float32) * ~held
         # v + wallet_noise x logistic noise > 0 happens with probability logistic(v / wallet_noise)
@@ -234,12 +244,9 @@ class ConsumerPopulation:
         v += 1
         v *= rng.random(v.shape, dtype=np.float32)
         new = v < 1
-        W = market.n_wallets
-        pay_ok = self.wallet_tables(market)[0][:, np.arange(1 << W) * (W + 1)]  # [K, held set]
-        differs = (pay_ok[:, :, None] != pay_ok[:, None, :]).any(axis=0)  # [old set, new set]
         changed = np.zeros(self.n, bool)
         new_bits = bitmask(new)
-        changed[rows] = differs[self.held_bits[rows], new_bits]
+        changed[rows] = self.wallet_tables(market).differs[self.held_bits[rows], new_bits]
         self.wallets_held[:, rows] = new
         self.held_bits[rows] = new_bits
         return changed
@@ -264,13 +271,14 @@ class ConsumerPopulation:
         shock += own.take(rev, axis=1)
         shock += self.base_utility(market, sellers)[:, None]
         uses = cols(self.markets_used, revisers)
-        add_cut = np.where(uses.any(axis=0), np.float32(c.multihoming_threshold + c.switching_cost),
+        add_cut = np.where(self.used_bits[revisers] != 0, np.float32(c.multihoming_threshold + c.switching_cost),
                            np.float32(c.switching_cost))  # keep above 0, add above switching cost (+ threshold)
         new = np.where(uses, shock > 0, shock > add_cut) & reachable.take(rev, axis=1)
         dropped = flag_counts(uses & ~new)
         self.retention = np.where(self.users > 0, 1.0 - dropped / np.maximum(self.users, 1), 1.0)
         self.users += flag_counts(new & ~uses) - dropped
         self.markets_used[:, revisers] = new
+        self.used_bits[revisers] = bitmask(new)
         self.update_usable(market, rows, own, pay_ok, reachable)  # holdings and contacts are as perceived above
 
     def wallet_type(self, rows: np.ndarray | slice = slice(None)) -> np.ndarray:
@@ -278,8 +286,8 @@ class ConsumerPopulation:
         W = self.wallets_held.shape[0]
         return self.held_bits[rows] * (W + 1) + self.last_wallet[rows] + 1
 
-    def wallet_tables(self, market: Market) -> tuple[np.ndarray, np.ndarray]:
-        """Per wallet type T: [K, T] can pay at k, and [T, K, W] checkout wallet probabilities.
+    def wallet_tables(self, market: Market) -> WalletTables:
+        """Per wallet type T: where a held wallet is accepted and the checkout wallet probabilities.
 
         Checkout is a logit over wallets held and accepted, on appeal + habit
         (bonus for the last wallet used).  Cached until the market's policies change."""
@@ -287,7 +295,7 @@ class ConsumerPopulation:
             self._tables, self._tables_for = self._build_wallet_tables(market), market.version
         return self._tables
 
-    def _build_wallet_tables(self, market: Market) -> tuple[np.ndarray, np.ndarray]:
+    def _build_wallet_tables(self, market: Market) -> WalletTables:
         W = market.n_wallets
         codes = np.arange((1 << W) * (W + 1))
         held = (codes[:, None] // (W + 1) >> np.arange(W)[None, :] & 1).astype(bool)  # [T, W]
@@ -298,7 +306,11 @@ class ConsumerPopulation:
         prob = ok * weight[:, None, :]
         tot = prob.sum(axis=2, keepdims=True)
         prob = np.divide(prob, tot, out=np.zeros_like(prob), where=tot > 0)
-        return np.ascontiguousarray(ok.any(axis=2).T), prob
+        pay = np.ascontiguousarray(ok.any(axis=2).T)
+        cum = np.ascontiguousarray(np.cumsum(prob, axis=2, dtype=np.float32).reshape(-1, W).T)
+        by_set = pay[:, np.arange(1 << W) * (W + 1)]  # [K, held set]
+        differs = (by_set[:, :, None] != by_set[:, None, :]).any(axis=0)
+        return WalletTables(pay, prob, cum, differs)
 
     def checkout(self, market: Market, sellers: np.ndarray, rng: np.random.Generator) -> Purchases:
         """Spend the budget over usable marketplaces and pay with held-and-accepted wallets.
@@ -310,12 +322,13 @@ class ConsumerPopulation:
         open_k = sellers > 0
         common = (np.exp(np.minimum(self.base_utility(market, sellers), 30.0)) * open_k).astype(np.float32)
         spend = self.weight * common[:, None]
-        tot = spend.sum(axis=0)  # [N] logit denominators
+        tot = common @ self.weight  # [N] logit denominators
         spender = tot > 0
         spend *= np.divide(self.budget, tot, out=np.zeros_like(tot), where=spender)[None, :]
         self.spend = spend  # [K, N]
         # aggregate spending by wallet type, then apply the type's checkout probabilities
-        prob = self.wallet_tables(market)[1]
+        tables = self.wallet_tables(market)
+        prob = tables.prob
         wtype = self.wallet_type()
         T = prob.shape[0]
         by_type = np.stack([np.bincount(wtype, weights=row, minlength=T) for row in spend], axis=1)  # [T, K]
@@ -330,13 +343,13 @@ class ConsumerPopulation:
             count[w] += c.p2p_count * p2p
         # habit: sample the marketplace of a purchase by spend, then the wallet used there
         k_pick = inverse_cdf(spend, rng.random(self.n, dtype=np.float32) * self.budget)
-        cum = np.cumsum(prob, axis=2, dtype=np.float32).reshape(-1, W).T  # [W, (type, k)]
+        cum = tables.cum  # [W, (type, k)]
         u, at = rng.random(self.n, dtype=np.float32), wtype * K + k_pick
         w_pick = np.zeros(self.n, np.int8)
         for w in range(W - 1):
             w_pick += u >= cum[w].take(at)
         np.copyto(self.last_wallet, w_pick, where=spender)
         surplus = np.log1p(tot).mean() / max(c.tau, 1e-9)
-        bits = self.usable_bits & sum(1 << int(k) for k in np.flatnonzero(open_k))
+        bits = self.usable_bits & int(bitmask(open_k[:, None])[0])
         return Purchases(gmv=by_type.sum(axis=0), value=value, count=count, commerce_value=commerce,
                          market_wallet=market_wallet, surplus=float(surplus), can_buy=bits)

@@ -12,6 +12,7 @@ included), ``w`` wallets, ``p`` platforms (firms).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -45,6 +46,7 @@ class Market:
     # policy arrays, refreshed by refresh()
     commission: np.ndarray | None = None  # [K]
     accepts: np.ndarray | None = None  # [K, W] bool
+    accepting_f32: np.ndarray | None = None  # [W, K] float32 copy of accepts.T, for BLAS products
     active: np.ndarray | None = None  # [K] bool: mini-program approved by its host
     demands_exclusivity: np.ndarray | None = None  # [K] bool
     links_open: np.ndarray | None = None  # [P, K] bool: super-app p lets links to k open
@@ -103,7 +105,7 @@ class Market:
     def n_wallets(self) -> int:
         return len(self.wallets)
 
-    @property
+    @cached_property
     def listable(self) -> np.ndarray:
         """Marketplaces where merchants decide to list (not mirrored mini-programs)."""
         return self.market_source < 0
@@ -121,6 +123,7 @@ class Market:
         for k, (name, o) in enumerate(zip(self.marketplaces, self.market_owner)):
             for w in platforms[o].accepts[name]:
                 self.accepts[k, self.wallets.index(w)] = True
+        self.accepting_f32 = np.ascontiguousarray(self.accepts.T, dtype=np.float32)
         self.demands_exclusivity = np.array([platforms[o].exclusivity_in_force for o in self.market_owner])
         same_group = self.platform_group[:, None] == self.market_group[None, :]
         self.links_open = np.array([p.admits_rival_links for p in platforms])[:, None] | same_group
@@ -132,4 +135,8 @@ class Market:
 
     def rival(self) -> np.ndarray:
         """[K, K] bool: marketplaces of different alliances."""
+        return self._rival
+
+    @cached_property
+    def _rival(self) -> np.ndarray:
         return self.market_group[:, None] != self.market_group[None, :]

@@ -14,7 +14,7 @@ from functools import lru_cache
 import mesa
 import numpy as np
 
-from .consumers import count_true, flag_counts
+from .bits import count_true, flag_counts
 
 
 class MetricsCollector(mesa.DataCollector):

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .bits import bitmask
+
 # byte -> eight one-byte counters (bit j of the byte goes to byte j of a uint64), so adding
 # the spread bytes of several contacts counts each flag separately (little-endian layout)
 _SPREAD = (np.arange(256)[:, None] >> np.arange(8) & 1).astype(np.uint8).view("<u8").ravel()
@@ -35,19 +37,21 @@ class SmallWorld:
 
     def count(self, flags: np.ndarray, rows: np.ndarray | None = None) -> np.ndarray:
         """[C, n] bool -> [C, n or len(rows)] uint8: how many of each consumer's contacts have each flag."""
-        slots = self.slots if rows is None else self.slots.take(rows, axis=1)
-        out = np.empty((flags.shape[0], slots.shape[1]), np.uint8)
+        out = np.empty((flags.shape[0], self.n if rows is None else len(rows)), np.uint8)
         for lo in range(0, flags.shape[0], 8):  # eight flags per byte
             block = flags[lo:lo + 8]
-            packed = block[0].astype(np.uint8)
-            for j in range(1, block.shape[0]):
-                packed |= block[j].astype(np.uint8) << j
-            near = packed.take(slots)  # [degree, R] each contact's packed flags
-            acc = _SPREAD.take(near[0])
-            for j in range(1, self.degree):
-                acc += _SPREAD.take(near[j])
-            out[lo:lo + 8] = acc.view(np.uint8).reshape(-1, 8)[:, :block.shape[0]].T
+            out[lo:lo + 8] = self.count_bits(bitmask(block), block.shape[0], rows)
         return out
+
+    def count_bits(self, bits: np.ndarray, n_flags: int, rows: np.ndarray | None = None) -> np.ndarray:
+        """[n] bit masks of up to eight flags -> [n_flags, n or len(rows)] uint8 counts over contacts
+        (for state the caller already keeps as bit masks)."""
+        slots = self.slots if rows is None else self.slots.take(rows, axis=1)
+        near = bits.take(slots)  # [degree, R] each contact's flags
+        acc = _SPREAD.take(near[0])
+        for j in range(1, self.degree):
+            acc += _SPREAD.take(near[j])
+        return acc.view(np.uint8).reshape(-1, 8)[:, :n_flags].T
 
     def mean(self, flags: np.ndarray, rows: np.ndarray | None = None) -> np.ndarray:
         """[C, n or len(rows)] share of each consumer's contacts with each flag, float32."""
