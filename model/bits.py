@@ -23,3 +23,22 @@ def flag_counts(flags: np.ndarray) -> np.ndarray:
 def count_true(flags: np.ndarray) -> np.ndarray:
     """[C, N] bool -> [N] number of True per consumer."""
     return flags.sum(axis=0, dtype=np.int8)
+
+
+LANES = 8  # see group_sums
+
+
+def lanes(n: int) -> np.ndarray:
+    """[n] uint8 lane of each consumer for :func:`group_sums` (consumer index mod LANES)."""
+    return (np.arange(n) % LANES).astype(np.uint8)
+
+
+def group_sums(group: np.ndarray, n_groups: int, rows: np.ndarray, lane: np.ndarray) -> np.ndarray:
+    """[G, C] sums of ``rows`` [C, N] over the consumers of each group (``group`` [N] in 0..G-1).
+
+    A weighted bincount per row, with each group split over LANES bins by ``lane``: when most
+    consumers share a few groups, consecutive adds then go to different bins instead of
+    waiting on one another, which halves the time."""
+    key = group.astype(np.intp) * LANES + lane
+    sums = np.stack([np.bincount(key, weights=row, minlength=n_groups * LANES) for row in rows])
+    return sums.reshape(len(rows), n_groups, LANES).sum(axis=2).T

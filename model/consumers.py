@@ -27,8 +27,9 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .bits import bitmask, flag_counts
+from .bits import bitmask, flag_counts, group_sums, lanes
 from .config import ConsumerConfig
+from .draws import standard_normal
 from .market import Market
 from .network import SmallWorld
 
@@ -46,6 +47,12 @@ def inverse_cdf(p: np.ndarray, u: np.ndarray) -> np.ndarray:
 def cols(x: np.ndarray, rows: np.ndarray | slice) -> np.ndarray:
     """Columns ``rows`` of a [C, N] array (``take`` gathers twice as fast as fancy indexing)."""
     return x[:, rows] if isinstance(rows, slice) else x.take(rows, axis=1)
+
+
+def set_cols(x: np.ndarray, rows: np.ndarray | slice, values: np.ndarray) -> None:
+    """``x[:, rows] = values`` for a [C, N] array, one row at a time (twice as fast as the 2-D scatter)."""
+    for row, new in zip(x, values):
+        row[rows] = new
 
 
 def _read_only(view: np.ndarray) -> np.ndarray:
@@ -101,6 +108,7 @@ class ConsumerPopulation:
         self.markets_used = np.ascontiguousarray((rng.random((n, K)) < p_market).T)  # [K, N]
         self.markets_used &= market.market_host[:, None] < 0  # mini-programs start unused
         self.last_wallet = np.full(n, -1, np.int8)
+        self._lane = lanes(n)
         self.spend = np.zeros((K, n), np.float32)  # last tick's spending by marketplace
         self.retention = np.ones(K)  # last tick's monthly retention per marketplace
         # Cached per-consumer terms, refreshed only for consumers who revise (or for all after
@@ -193,7 +201,7 @@ class ConsumerPopulation:
         sel = slice(None) if rows is None else rows
         friends = self.contacts_with(self.markets_used, self.used_bits, rows)  # [K, R] contacts on k
         gain = self.home_tables(market)[2].take(self._home_col[sel], axis=1)  # [K, R] g_L / degree where links open
-        self.social[:, sel] = friends * gain
+        set_cols(self.social, sel, friends * gain)
 
     def contacts_with(self, flags: np.ndarray, bits: np.ndarray, rows: np.ndarray | None) -> np.ndarray:
         """[C, R] how many of each consumer's contacts have each flag; ``bits`` is ``flags`` as kept bit masks."""
@@ -215,7 +223,7 @@ class ConsumerPopulation:
         weight = np.minimum(own, np.float32(30.0))
         np.exp(weight, out=weight)
         weight *= usable
-        self.weight[:, rows] = weight
+        set_cols(self.weight, rows, weight)
         self.usable_bits[rows] = bitmask(usable)
 
     def refresh(self, market: Market) -> None:
@@ -247,7 +255,7 @@ class ConsumerPopulation:
         changed = np.zeros(self.n, bool)
         new_bits = bitmask(new)
         changed[rows] = self.wallet_tables(market).differs[self.held_bits[rows], new_bits]
-        self.wallets_held[:, rows] = new
+        set_cols(self.wallets_held, rows, new)
         self.held_bits[rows] = new_bits
         return changed
 
@@ -266,7 +274,7 @@ class ConsumerPopulation:
         pay_ok = self.can_pay(market, rows)
         reachable = self.access(market, rows)
         own = self.individual_utility(market, rows, pay_ok)
-        shock = rng.standard_normal((market.n_markets, len(rev)), dtype=np.float32)  # V + noise, built in place
+        shock = standard_normal(rng, (market.n_markets, len(rev)))  # V + noise, built in place
         shock *= np.float32(c.market_noise)
         shock += own.take(rev, axis=1)
         shock += self.base_utility(market, sellers)[:, None]
@@ -277,7 +285,7 @@ class ConsumerPopulation:
         dropped = flag_counts(uses & ~new)
         self.retention = np.where(self.users > 0, 1.0 - dropped / np.maximum(self.users, 1), 1.0)
         self.users += flag_counts(new & ~uses) - dropped
-        self.markets_used[:, revisers] = new
+        set_cols(self.markets_used, revisers, new)
         self.used_bits[revisers] = bitmask(new)
         self.update_usable(market, rows, own, pay_ok, reachable)  # holdings and contacts are as perceived above
 
@@ -331,7 +339,7 @@ class ConsumerPopulation:
         prob = tables.prob
         wtype = self.wallet_type()
         T = prob.shape[0]
-        by_type = np.stack([np.bincount(wtype, weights=row, minlength=T) for row in spend], axis=1)  # [T, K]
+        by_type = group_sums(wtype, T, spend, self._lane)  # [T, K]
         market_wallet = np.einsum("tk,tkw->kw", by_type, prob)
         count = (market_wallet / market.ticket[:, None]).sum(axis=0)
         commerce = market_wallet.sum(axis=0)

@@ -40,9 +40,11 @@ class MerchantPopulation:
         K = market.n_markets
         self.lists = (rng.random((m, K)) < cfg.initial_listing) & market.listable[None, :]
         self.throttled_until = np.zeros(m, np.int32)
-        self._ones = np.ones(m)  # column sums as BLAS products (much faster than sum(axis=0) here)
-        self.sales = np.zeros((m, K))
-        self.profit = np.zeros(m)
+        # column sums as BLAS products (much faster than sum(axis=0) here): listings, weight, margin x weight
+        self._by = np.stack([np.ones(m), self.weight, self.margin * self.weight])
+        self._sale: tuple | None = None  # the last settlement's terms; per-merchant sales and profit derive from them
+        self._per_merchant: tuple | None = None
+        self.profit_total = 0.0
         listable = np.flatnonzero(market.listable)
         # subsets of listable marketplaces as a [S, K] bool matrix
         bits = np.arange(2 ** len(listable))[:, None] >> np.arange(len(listable))[None, :] & 1
@@ -60,7 +62,8 @@ class MerchantPopulation:
         self.on_demanding = self.listed @ market.demands_exclusivity > 0  # [M] under a "choose one" rule
         self.defiant = self.defying(market)
         self.exclusive = self.on_demanding & ~self.defiant
-        self.counts = self._ones @ self.listed  # [K] merchants listed on each marketplace
+        self.counts, self.weight_listed, self.margin_listed = self._by @ self.listed  # [K] each
+        self.n_listings = self.listed @ market.listable  # [M] marketplaces chosen (mini-programs mirror)
 
     def throttled(self, tick: int, market: Market | None = None) -> np.ndarray:
         """Merchants serving a throttling sentence (only where exclusivity is still demanded, if ``market``)."""
@@ -118,21 +121,28 @@ class MerchantPopulation:
         return (self.listed * rival_listed) @ market.demands_exclusivity > 0
 
     def sell(self, market: Market, gmv: np.ndarray, market_wallet: np.ndarray, tick: int) -> dict:
-        """Split each marketplace's sales over its merchants and settle fees; returns flows."""
+        """Split each marketplace's sales over its merchants by pull (weight x traffic factor) and
+        settle fees; returns the flows.  Totals come from [M] x [M, K] products; the per-merchant
+        :attr:`sales` and :attr:`profit` are derived from the same terms when asked for."""
         c = self.cfg
         # traffic factor on exclusivity-demanding marketplaces: throttled, exclusive deal, or neither
         f = np.where(self.throttled(tick), 1 - c.throttle_penalty,
                      np.where(self.defiant, 1.0, 1 + c.exclusivity_bonus))
-        pull = np.where(market.demands_exclusivity[None, :], (self.weight * f)[:, None], self.weight[:, None])
-        traffic = self.listed * pull  # [M, K]
-        tot = self._ones @ traffic
-        self.sales = traffic * np.divide(gmv, tot, out=np.zeros_like(gmv), where=tot > 0)[None, :]
+        pulled = self.weight * f
+        demands = market.demands_exclusivity.copy()
+        under_rule = np.stack([pulled, pulled * self.margin]) @ self.listed  # [2, K]
+        pull = np.where(demands, under_rule[0], self.weight_listed)  # [K] total pull
+        margin_pull = np.where(demands, under_rule[1], self.margin_listed)
+        per_pull = np.divide(gmv, pull, out=np.zeros_like(gmv), where=pull > 0)  # sales per unit of pull
         fee_k = np.divide(market_wallet @ market.wallet_fee, gmv, out=np.zeros_like(gmv), where=gmv > 0)
         fixed = market.fixed_fee * self.unit  # [K] per listing
-        extra = np.maximum(self.listed @ market.listable - 1, 0) * c.multihoming_cost * self.unit
-        self.profit = (self.margin * (self.sales @ np.ones(len(gmv))) - self.sales @ (market.commission + fee_k)
-                       - self.listed @ fixed - extra)
-        sold = self._ones @ self.sales  # [K]
+        cost = market.commission + fee_k  # [K] per unit of sales
+        sold = per_pull * pull  # [K]
+        extra = c.multihoming_cost * self.unit  # per listing beyond the first
+        self.profit_total = float(per_pull @ margin_pull - sold @ cost - self.counts @ fixed
+                                  - extra * np.maximum(self.n_listings - 1, 0).sum())
+        self._sale = (self.listed, self.n_listings, pulled, demands, per_pull, cost, fixed, extra)  # mirror() replaces, never edits, listed
+        self._per_merchant = None
         return {
             "commission": sold * market.commission,  # [K]
             "fixed": self.counts * fixed,  # [K]
@@ -140,8 +150,33 @@ class MerchantPopulation:
             "sales": sold.sum(),
         }
 
+    def _settled(self) -> tuple[np.ndarray, np.ndarray]:
+        """[M, K] sales and [M] profit of the last settlement (computed once, on first use)."""
+        if self._per_merchant is None:
+            if self._sale is None:  # nothing settled yet
+                self._per_merchant = (np.zeros_like(self.listed), np.zeros(self.m))
+            else:
+                listed, n_listings, pulled, demands, per_pull, cost, fixed, extra = self._sale
+                pull = np.where(demands[None, :], pulled[:, None], self.weight[:, None])
+                sales = listed * pull * per_pull[None, :]
+                profit = (self.margin * sales.sum(axis=1) - sales @ cost - listed @ fixed
+                          - extra * np.maximum(n_listings - 1, 0))
+                self._per_merchant = (sales, profit)
+        return self._per_merchant
+
+    @property
+    def sales(self) -> np.ndarray:
+        """[M, K] each merchant's sales on each marketplace at the last settlement."""
+        return self._settled()[0]
+
+    @property
+    def profit(self) -> np.ndarray:
+        """[M] each merchant's profit at the last settlement (sales margin - commissions and wallet
+        fees - listing fees - multi-homing cost)."""
+        return self._settled()[1]
+
     def sales_rate(self, gmv: np.ndarray) -> np.ndarray:
         """[K] sales per unit of merchant weight, seeded so empty marketplaces stay contestable."""
-        w = self.weight @ self.listed
+        w = self.weight_listed
         seed = 0.01 * gmv.sum() / len(gmv)
         return (gmv + seed) / (w + self.weight.mean())

@@ -107,11 +107,11 @@ def collect(model) -> dict[str, float]:
         out[f"wallet_reach_{name}"] = float(np.count_nonzero(accepting[:, w]) / mer.m)
     out["consumer_wallet_multihoming"] = np.count_nonzero(count_true(cons.wallets_held) >= 2) / cons.n
     out["consumer_market_multihoming"] = np.count_nonzero(count_true(cons.markets_used) >= 2) / cons.n
-    out["merchant_multihoming"] = float(np.count_nonzero(mer.listed @ mk.listable >= 2) / mer.m)
+    out["merchant_multihoming"] = np.count_nonzero(mer.n_listings >= 2) / mer.m
     out["merchant_exclusive_share"] = np.count_nonzero(mer.exclusive) / mer.m
     out["merchant_throttled_share"] = np.count_nonzero(mer.throttled(int(model.time), mk)) / mer.m
     out["consumer_surplus"] = buy.surplus
-    out["merchant_profit"] = float(mer.profit.sum() / model.unit / mer.m)  # per merchant, in units
+    out["merchant_profit"] = mer.profit_total / model.unit / mer.m  # per merchant, in units
     out["gmv"] = float(buy.gmv.sum() / cons.n)
     for p in model.platforms:
         out[f"revenue_{p.name}"] = p.revenue / cons.n
