@@ -15,19 +15,40 @@ marketplace's listings add their sales to that marketplace's column.
 
 from __future__ import annotations
 
+from functools import lru_cache
+from typing import NamedTuple
+
 import numpy as np
 
 from .config import MerchantConfig
 from .market import Market
 
 
+@lru_cache(maxsize=8)
+def _lower(n: int) -> np.ndarray:
+    """[n, n] lower-triangular ones: ``_lower(n) @ x`` is the cumulative sum of x's rows (BLAS)."""
+    return np.tril(np.ones((n, n)))
+
+
 def logit_choice(score: np.ndarray, noise: float, rng: np.random.Generator) -> np.ndarray:
-    """[R] column picked in each row of ``score`` [R, S] with probability softmax(score / noise):
-    the argmax of score + noise x Gumbel, drawn with one uniform per row (inverse CDF)."""
-    p = np.exp((score - score.max(axis=1, keepdims=True)) / noise)
-    cum = np.cumsum(p, axis=1)
-    u = rng.random(len(score)) * cum[:, -1]
-    return np.minimum((cum < u[:, None]).sum(axis=1), score.shape[1] - 1)
+    """[R] row picked in each column of ``score`` [S, R] with probability softmax(score / noise):
+    the argmax of score + noise x Gumbel, drawn with one uniform per column (inverse CDF).
+    The score is edited in place."""
+    score -= score.max(axis=0)
+    score *= 1 / noise
+    np.exp(score, out=score)
+    cum = _lower(len(score)) @ score
+    u = rng.random(score.shape[1]) * cum[-1]
+    return np.minimum((cum < u).sum(axis=0), len(score) - 1)
+
+
+class PatternTerms(NamedTuple):
+    """[2**K] terms of each listing set (bit k: listed on marketplace k)."""
+
+    on_demanding: np.ndarray  # listed on a marketplace that demands exclusivity
+    defiant: np.ndarray  # ... and on one of its rivals
+    n_listings: np.ndarray  # marketplaces chosen (mirrored mini-programs not counted)
+    pays_with: np.ndarray  # [2**K, W] a holder of wallet w can pay with it on an active listed marketplace
 
 
 class MerchantPopulation:
@@ -51,6 +72,8 @@ class MerchantPopulation:
         self.subsets = np.zeros((len(bits), K), bool)
         self.subsets[:, listable] = bits.astype(bool)
         self._terms_for = -1  # market version the subset terms were built for
+        self._patterns_for = -1  # market version the pattern terms were built for
+        self._powers = 2.0 ** np.arange(K)
         self.mirror(market)
 
     def mirror(self, market: Market) -> None:
@@ -59,11 +82,26 @@ class MerchantPopulation:
         for k in np.flatnonzero(~market.listable):
             self.lists[:, k] = self.lists[:, market.market_source[k]] & market.active[k]
         self.listed = self.lists.astype(np.float64)  # for BLAS products (numpy has none for bool)
-        self.on_demanding = self.listed @ market.demands_exclusivity > 0  # [M] under a "choose one" rule
-        self.defiant = self.defying(market)
+        self.pattern = (self.listed @ self._powers).astype(np.intp)  # [M] listing set as a bit mask
+        by_pattern = self.pattern_terms(market)
+        self.on_demanding = by_pattern.on_demanding.take(self.pattern)  # [M] under a "choose one" rule
+        self.defiant = by_pattern.defiant.take(self.pattern)
         self.exclusive = self.on_demanding & ~self.defiant
+        self.n_listings = by_pattern.n_listings.take(self.pattern)  # [M] marketplaces chosen (mini-programs mirror)
         self.counts, self.weight_listed, self.margin_listed = self._by @ self.listed  # [K] each
-        self.n_listings = self.listed @ market.listable  # [M] marketplaces chosen (mini-programs mirror)
+
+    def pattern_terms(self, market: Market) -> PatternTerms:
+        """What follows from a listing set alone, for each of the 2**K sets (a merchant's terms are
+        a lookup by its set).  Cached until the market's policies change."""
+        if self._patterns_for != market.version:
+            K = market.n_markets
+            sets = (np.arange(1 << K)[:, None] >> np.arange(K) & 1).astype(np.float64)  # [2**K, K]
+            self._patterns = PatternTerms(on_demanding=sets @ market.demands_exclusivity > 0,
+                                          defiant=self.defying(market, sets),
+                                          n_listings=sets @ market.listable,
+                                          pays_with=sets @ (market.accepts & market.active[:, None]) > 0)
+            self._patterns_for = market.version
+        return self._patterns
 
     def throttled(self, tick: int, market: Market | None = None) -> np.ndarray:
         """Merchants serving a throttling sentence (only where exclusivity is still demanded, if ``market``)."""
@@ -96,8 +134,8 @@ class MerchantPopulation:
                 fold[:, market.market_source[k]] += gross[:, k]
         fold -= market.fixed_fee[None, :] * self.unit
         value, penalty = self.subset_terms(market)
-        score = fold @ value  # [R, S]
-        score -= penalty
+        score = value @ fold.T  # [S, R]
+        score -= penalty[:, None]
         self.lists[revise] = self.subsets[logit_choice(score, c.choice_noise, rng)]
         self.mirror(market)
         # enforcement: defiers of "choose one of two" are caught and throttled
@@ -105,20 +143,22 @@ class MerchantPopulation:
         self.throttled_until[caught] = tick + c.throttle_ticks
 
     def subset_terms(self, market: Market) -> tuple[np.ndarray, np.ndarray]:
-        """Profit of each listing subset is ``fold @ value - penalty``: value [K, S] is membership x
+        """Profit of each listing subset is ``value @ fold - penalty``: value [S, K] is membership x
         exclusivity factor (per unit of spend), penalty [S] the multi-homing cost.  Cached until the
         market's policies change."""
         if self._terms_for != market.version:
             factor = self.exclusivity_factor(market, self.subsets)  # [S, K]
-            value = (self.subsets * factor).T / self.unit
+            value = self.subsets * factor / self.unit
             penalty = self.cfg.multihoming_cost * np.maximum(self.subsets.sum(axis=1) - 1, 0)
             self._terms, self._terms_for = (value, penalty), market.version
         return self._terms
 
-    def defying(self, market: Market) -> np.ndarray:
-        """Merchants listed on an exclusivity-demanding marketplace and on one of its rivals."""
-        rival_listed = self.listed @ market.rival() > 0  # [M, K] also listed on a rival of k
-        return (self.listed * rival_listed) @ market.demands_exclusivity > 0
+    @staticmethod
+    def defying(market: Market, listed: np.ndarray) -> np.ndarray:
+        """[...] listing sets ``listed`` [..., K] (0/1) on an exclusivity-demanding marketplace and
+        on one of its rivals."""
+        rival_listed = listed @ market.rival() > 0  # [..., K] also listed on a rival of k
+        return (listed * rival_listed) @ market.demands_exclusivity > 0
 
     def sell(self, market: Market, gmv: np.ndarray, market_wallet: np.ndarray, tick: int) -> dict:
         """Split each marketplace's sales over its merchants by pull (weight x traffic factor) and

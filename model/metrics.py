@@ -71,11 +71,6 @@ def level_percentiles(levels: np.ndarray, counts: np.ndarray, q) -> np.ndarray:
     return below + (h - lo) * (above - below)
 
 
-def listing_masks(listed: np.ndarray) -> np.ndarray:
-    """[M] bit mask of each merchant's marketplaces."""
-    return (listed @ 2.0 ** np.arange(listed.shape[1])).astype(np.int64)
-
-
 def collect(model) -> dict[str, float]:
     """All per-tick metrics as a flat dict (keys stable for a scenario)."""
     mk, cons, mer, buy = model.market, model.consumers, model.merchants, model.last_purchases
@@ -97,14 +92,14 @@ def collect(model) -> dict[str, float]:
         out[f"retention_{name}"] = float(cons.retention[k] ** 12)  # annualised monthly retention
     out["hhi_marketplace"] = hhi(gshare)
     table = reach_table(buy.can_buy, mk.n_markets)
-    merchants_by_pattern = np.bincount(listing_masks(mer.listed), minlength=len(table))
+    merchants_by_pattern = np.bincount(mer.pattern, minlength=len(table))
     out["reach_mean"] = float(merchants_by_pattern @ table / mer.m)
     for q, value in zip((10, 50, 90), level_percentiles(table, merchants_by_pattern, (10, 50, 90))):
         out[f"reach_p{q}"] = float(value)
     # wallet reach: share of merchants a holder of w can pay with w (via an active channel)
-    accepting = mer.listed @ (mk.accepts & mk.active[:, None]) > 0  # [M, W]
+    accepting = merchants_by_pattern @ mer.pattern_terms(mk).pays_with / mer.m  # [W]
     for w, name in enumerate(mk.wallets):
-        out[f"wallet_reach_{name}"] = float(np.count_nonzero(accepting[:, w]) / mer.m)
+        out[f"wallet_reach_{name}"] = float(accepting[w])
     out["consumer_wallet_multihoming"] = np.count_nonzero(count_true(cons.wallets_held) >= 2) / cons.n
     out["consumer_market_multihoming"] = np.count_nonzero(count_true(cons.markets_used) >= 2) / cons.n
     out["merchant_multihoming"] = np.count_nonzero(mer.n_listings >= 2) / mer.m
