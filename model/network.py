@@ -15,10 +15,10 @@ class SmallWorld:
     """Ring lattice of fixed out-degree with a share of edges rewired at random (Watts-Strogatz-like).
 
     Counting a property over every consumer's contacts is the hot operation of
-    the model, so :meth:`count` packs up to eight flags of each consumer into one
-    byte (a table of N bytes stays in cache), gathers those bytes over the
-    contacts and adds them through a lookup table that spreads each bit into
-    its own byte counter: one gather and one add per contact slot, for all flags.
+    the model, so :meth:`count_bits` takes up to eight flags of each consumer as a
+    bit mask, spreads each bit into its own byte counter of a uint64 (a lookup
+    table), then gathers and adds those words over the contact slots: one gather
+    and one add per slot, for all flags at once.
     """
 
     def __init__(self, n: int, degree: int, rng: np.random.Generator, rewire: float = 0.1):
@@ -46,11 +46,11 @@ class SmallWorld:
     def count_bits(self, bits: np.ndarray, n_flags: int, rows: np.ndarray | None = None) -> np.ndarray:
         """[n] bit masks of up to eight flags -> [n_flags, n or len(rows)] uint8 counts over contacts
         (for state the caller already keeps as bit masks)."""
+        spread = _SPREAD.take(bits)  # [n] each consumer's flags, one byte counter each
         slots = self.slots if rows is None else self.slots.take(rows, axis=1)
-        near = bits.take(slots)  # [degree, R] each contact's flags
-        acc = _SPREAD.take(near[0])
+        acc = spread.take(slots[0])
         for j in range(1, self.degree):
-            acc += _SPREAD.take(near[j])
+            acc += spread.take(slots[j])
         return acc.view(np.uint8).reshape(-1, 8)[:, :n_flags].T
 
     def mean(self, flags: np.ndarray, rows: np.ndarray | None = None) -> np.ndarray:
