@@ -238,20 +238,22 @@ class ConsumerPopulation:
         the consumers whose new holdings change where they can pay."""
         c = self.cfg
         rows = np.flatnonzero(rng.random(self.n, dtype=np.float32) < c.wallet_revision)
+        # utility v = g_D q + g_I A + appeal - cost [new]; v + wallet_noise x logistic noise > 0
+        # happens with probability logistic(v / wallet_noise); x = -v / wallet_noise is built in place
+        scale = -1.0 / c.wallet_noise
         friends = self.contacts_with(self.wallets_held, self.held_bits, rows)  # [W, R] contacts holding w
+        x = friends * np.float32(scale * c.g_direct / self.network.degree)  # direct effect
         A = market.accepting_f32 @ cols(self.spend, rows)  # [W, R] spending at sellers accepting w
-        A *= np.float32(c.g_indirect) / self.budget[rows]  # indirect effect
-        held = cols(self.wallets_held, rows)
-        v = friends * np.float32(c.g_direct / self.network.degree)  # direct effect; utility built in place
-        v += A
-        v += market.wallet_appeal[:, None].astype(np.float32)
-        v -= market.wallet_cost[:, None].astype(np.float32) * ~held
-        # v + wallet_noise x logistic noise > 0 happens with probability logistic(v / wallet_noise)
-        v *= np.float32(-1.0 / c.wallet_noise)
-        np.exp(np.minimum(v, np.float32(80.0)), out=v)
-        v += 1
-        v *= rng.random(v.shape, dtype=np.float32)
-        new = v < 1
+        A *= np.float32(scale * c.g_indirect) / self.budget[rows]  # indirect effect
+        x += A
+        keep = (scale * market.wallet_appeal).astype(np.float32)[:, None]  # held: appeal
+        take_up = (scale * (market.wallet_appeal - market.wallet_cost)).astype(np.float32)[:, None]  # new: - cost
+        x += np.where(cols(self.wallets_held, rows), keep, take_up)
+        np.minimum(x, np.float32(80.0), out=x)
+        np.exp(x, out=x)
+        x += 1
+        x *= rng.random(x.shape, dtype=np.float32)
+        new = x < 1  # uniform < logistic(v / wallet_noise)
         changed = np.zeros(self.n, bool)
         new_bits = bitmask(new)
         changed[rows] = self.wallet_tables(market).differs[self.held_bits[rows], new_bits]
