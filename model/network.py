@@ -9,6 +9,7 @@ from .bits import bitmask
 # byte -> eight one-byte counters (bit j of the byte goes to byte j of a uint64), so adding
 # the spread bytes of several contacts counts each flag separately (little-endian layout)
 _SPREAD = (np.arange(256)[:, None] >> np.arange(8) & 1).astype(np.uint8).view("<u8").ravel()
+_ONE_GATHER = 1 << 16  # contact slots gathered at once at most (512 KB of counters)
 
 
 class SmallWorld:
@@ -48,9 +49,12 @@ class SmallWorld:
         (for state the caller already keeps as bit masks)."""
         spread = _SPREAD.take(bits)  # [n] each consumer's flags, one byte counter each
         slots = self.slots if rows is None else self.slots.take(rows, axis=1)
-        acc = spread.take(slots[0])
-        for j in range(1, self.degree):
-            acc += spread.take(slots[j])
+        if slots.size <= _ONE_GATHER:  # small: one gather and one sum
+            acc = spread.take(slots).sum(axis=0, dtype=np.uint64)
+        else:  # slot by slot, so the gathered words stay in cache
+            acc = spread.take(slots[0])
+            for j in range(1, self.degree):
+                acc += spread.take(slots[j])
         return acc.view(np.uint8).reshape(-1, 8)[:, :n_flags].T
 
     def mean(self, flags: np.ndarray, rows: np.ndarray | None = None) -> np.ndarray:
