@@ -177,7 +177,8 @@ class ConsumerPopulation:
             return base
         c = self.cfg
         price = 1.0 + market.pass_through * market.commission
-        mean_sellers = max(sellers[market.listable].mean(), 1e-9)
+        listable = market.listable
+        mean_sellers = max(sellers @ listable / np.count_nonzero(listable), 1e-9)
         base = market.quality - c.tau * price + c.b_merchants * np.log1p(sellers / mean_sellers)
         base = base.astype(np.float32)
         self._base = (market.version, sellers.copy(), base)
@@ -359,7 +360,7 @@ class ConsumerPopulation:
         for w in range(W - 1):
             w_pick += u >= cum[w].take(at)
         np.copyto(self.last_wallet, w_pick, where=spender)
-        surplus = np.log1p(tot).mean() / max(c.tau, 1e-9)
+        surplus = np.log1p(tot).sum() / self.n / max(c.tau, 1e-9)
         bits = self.usable_bits & int(bitmask(open_k[:, None])[0])
         return Purchases(gmv=by_type.sum(axis=0), value=value, count=count, commerce_value=commerce,
                          market_wallet=market_wallet, surplus=float(surplus), can_buy=bits)

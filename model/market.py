@@ -47,6 +47,7 @@ class Market:
     commission: np.ndarray | None = None  # [K]
     accepts: np.ndarray | None = None  # [K, W] bool
     accepting_f32: np.ndarray | None = None  # [W, K] float32 copy of accepts.T, for BLAS products
+    accepted_fee: np.ndarray | None = None  # [K] mean fee of the wallets accepted at k
     active: np.ndarray | None = None  # [K] bool: mini-program approved by its host
     demands_exclusivity: np.ndarray | None = None  # [K] bool
     links_open: np.ndarray | None = None  # [P, K] bool: super-app p lets links to k open
@@ -124,6 +125,7 @@ class Market:
             for w in platforms[o].accepts[name]:
                 self.accepts[k, self.wallets.index(w)] = True
         self.accepting_f32 = np.ascontiguousarray(self.accepts.T, dtype=np.float32)
+        self.accepted_fee = (self.accepts @ self.wallet_fee) / np.maximum(self.accepts.sum(axis=1), 1)
         self.demands_exclusivity = np.array([platforms[o].exclusivity_in_force for o in self.market_owner])
         same_group = self.platform_group[:, None] == self.market_group[None, :]
         self.links_open = np.array([p.admits_rival_links for p in platforms])[:, None] | same_group

@@ -58,6 +58,7 @@ class MerchantPopulation:
         self.m, self.cfg, self.unit = m, cfg, unit  # unit: mean spend per merchant per tick
         self.margin = np.clip(rng.normal(cfg.margin_mean, cfg.margin_sd, m), 0.01, 0.9)
         self.weight = rng.lognormal(-0.5 * 0.6**2, 0.6, m)  # product appeal, mean 1
+        self.mean_weight = self.weight.mean()
         K = market.n_markets
         self.lists = (rng.random((m, K)) < cfg.initial_listing) & market.listable[None, :]
         self.throttled_until = np.zeros(m, np.int32)
@@ -125,17 +126,13 @@ class MerchantPopulation:
         """Revising merchants choose the listing set with the highest noisy expected profit."""
         c = self.cfg
         revise = np.flatnonzero(rng.random(self.m) < c.revision)
-        net = self.margin[revise, None] - market.commission[None, :] - fee[None, :]  # [R, K]
-        gross = net * self.weight[revise, None] * rate[None, :]  # [R, K] sales profit if listed, no factor
-        # fold mirrored mini-program channels into their source column
-        fold = gross.copy()
-        for k in np.flatnonzero(~market.listable):
-            if market.active[k]:
-                fold[:, market.market_source[k]] += gross[:, k]
-        fold -= market.fixed_fee[None, :] * self.unit
-        value, penalty = self.subset_terms(market)
-        score = value @ fold.T  # [S, R]
-        score -= penalty[:, None]
+        # sales profit on k if listed, before the exclusivity factor: (margin - commission_k - fee_k)
+        # x weight x rate_k, i.e. margin x weight x rate_k - weight x (commission_k + fee_k) x rate_k
+        per_margin_weight, per_weight = rate, (market.commission + fee) * rate  # [K] each
+        value, cost = self.subset_terms(market)
+        per_unit = np.stack([-(value @ per_weight), value @ per_margin_weight], axis=1)  # [S, 2]
+        score = per_unit @ self._by[1:].take(revise, axis=1)  # [S, R]: by weight and margin x weight
+        score -= cost[:, None]
         self.lists[revise] = self.subsets[logit_choice(score, c.choice_noise, rng)]
         self.mirror(market)
         # enforcement: defiers of "choose one of two" are caught and throttled
@@ -143,14 +140,18 @@ class MerchantPopulation:
         self.throttled_until[caught] = tick + c.throttle_ticks
 
     def subset_terms(self, market: Market) -> tuple[np.ndarray, np.ndarray]:
-        """Profit of each listing subset is ``value @ fold - penalty``: value [S, K] is membership x
-        exclusivity factor (per unit of spend), penalty [S] the multi-homing cost.  Cached until the
+        """Profit of each listing subset is ``value @ sales_profit - cost``: value [S, K] is membership x
+        exclusivity factor (per unit of spend), with approved mini-programs' sales counted on their
+        source marketplace; cost [S] the listing fees and multi-homing cost.  Cached until the
         market's policies change."""
         if self._terms_for != market.version:
             factor = self.exclusivity_factor(market, self.subsets)  # [S, K]
             value = self.subsets * factor / self.unit
-            penalty = self.cfg.multihoming_cost * np.maximum(self.subsets.sum(axis=1) - 1, 0)
-            self._terms, self._terms_for = (value, penalty), market.version
+            for k in np.flatnonzero(~market.listable & market.active):  # mirrored channel sells too
+                value[:, k] = value[:, market.market_source[k]]
+            cost = (self.subsets @ market.fixed_fee
+                    + self.cfg.multihoming_cost * np.maximum(self.subsets.sum(axis=1) - 1, 0))
+            self._terms, self._terms_for = (value, cost), market.version
         return self._terms
 
     @staticmethod
@@ -219,4 +220,4 @@ class MerchantPopulation:
         """[K] sales per unit of merchant weight, seeded so empty marketplaces stay contestable."""
         w = self.weight_listed
         seed = 0.01 * gmv.sum() / len(gmv)
-        return (gmv + seed) / (w + self.weight.mean())
+        return (gmv + seed) / (w + self.mean_weight)

@@ -144,22 +144,21 @@ class WalledGardens(mesa.Model):
     def _fee_by_market(self, buy: Purchases) -> np.ndarray:
         """[K] expected wallet fee rate at each marketplace (accepted wallets' mean if no sales yet)."""
         gmv = buy.market_wallet.sum(axis=1)
-        acc = self.market.accepts
-        mean_acc = (acc @ self.market.wallet_fee) / np.maximum(acc.sum(axis=1), 1)
-        paid = np.divide(buy.market_wallet @ self.market.wallet_fee, gmv, out=mean_acc.copy(), where=gmv > 0)
-        return paid
+        return np.divide(buy.market_wallet @ self.market.wallet_fee, gmv, out=self.market.accepted_fee.copy(),
+                         where=gmv > 0)
 
     def _settle(self) -> None:
         """Pay merchants, collect commissions and wallet fees; platforms book revenue."""
         buy = self.last_purchases
         flows = self.merchants.sell(self.market, buy.gmv, buy.market_wallet, int(self.time))
         self.flows = flows
-        revenue = np.zeros(len(self.platforms))
-        np.add.at(revenue, self.market.market_owner, flows["commission"] + flows["fixed"])
-        np.add.at(revenue, self.market.wallet_owner, buy.commerce_value * self.market.wallet_fee)
+        P = len(self.platforms)
+        revenue = (np.bincount(self.market.market_owner, flows["commission"] + flows["fixed"], minlength=P)
+                   + np.bincount(self.market.wallet_owner, buy.commerce_value * self.market.wallet_fee, minlength=P))
         expected = self.regulator.expected_fines()
-        for p, r in zip(self.platforms, revenue):
-            p.book(float(r), float(buy.gmv.sum()), expected[p.name])
+        spend = float(buy.gmv.sum())
+        for p, r in zip(self.platforms, revenue.tolist()):
+            p.book(r, spend, expected[p.name])
 
     # -- output ----------------------------------------------------------------
     def results(self) -> pd.DataFrame:
