@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 
 _POWERS = 2 ** np.arange(24, dtype=np.float32)
@@ -13,6 +15,17 @@ def bitmask(flags: np.ndarray) -> np.ndarray:
     One float32 matrix-vector product: the powers of two add exactly below 2**24,
     and BLAS reads the flags once instead of shifting and or-ing row by row."""
     return (_POWERS[:flags.shape[0]] @ flags.astype(np.float32)).astype(np.int32)
+
+
+@lru_cache(maxsize=8)
+def _bits_of(n_bits: int) -> np.ndarray:
+    """[2**n_bits, n_bits] int64: bit j of each mask."""
+    return np.arange(1 << n_bits)[:, None] >> np.arange(n_bits) & 1
+
+
+def bit_counts(masks: np.ndarray, n_bits: int) -> np.ndarray:
+    """[n_bits] int64: how many of ``masks`` have each bit set (from their histogram)."""
+    return np.bincount(masks, minlength=1 << n_bits) @ _bits_of(n_bits)
 
 
 def flag_counts(flags: np.ndarray) -> np.ndarray:
@@ -33,12 +46,14 @@ def lanes(n: int) -> np.ndarray:
     return (np.arange(n) % LANES).astype(np.uint8)
 
 
-def group_sums(group: np.ndarray, n_groups: int, rows: np.ndarray, lane: np.ndarray) -> np.ndarray:
-    """[G, C] sums of ``rows`` [C, N] over the consumers of each group (``group`` [N] in 0..G-1).
+def group_sums(group: np.ndarray, n_groups: int, rows, lane: np.ndarray) -> np.ndarray:
+    """[G, C] sums of ``rows`` (C arrays of N) over the consumers of each group (``group`` [N] in 0..G-1).
 
     A weighted bincount per row, with each group split over LANES bins by ``lane``: when most
     consumers share a few groups, consecutive adds then go to different bins instead of
     waiting on one another, which halves the time."""
     key = group.astype(np.intp) * LANES + lane
-    sums = np.stack([np.bincount(key, weights=row, minlength=n_groups * LANES) for row in rows])
+    sums = np.zeros((len(rows), n_groups * LANES))
+    for out, row in zip(sums, rows):
+        out[:] = np.bincount(key, weights=row, minlength=n_groups * LANES)
     return sums.reshape(len(rows), n_groups, LANES).sum(axis=2).T

@@ -27,7 +27,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .bits import bitmask, flag_counts, group_sums, lanes
+from .bits import bit_counts, bitmask, flag_counts, group_sums, lanes
 from .config import ConsumerConfig
 from .draws import standard_normal
 from .market import Market
@@ -281,15 +281,17 @@ class ConsumerPopulation:
         shock *= np.float32(c.market_noise)
         shock += own.take(rev, axis=1)
         shock += self.base_utility(market, sellers)[:, None]
-        uses = cols(self.markets_used, revisers)
-        add_cut = np.where(self.used_bits[revisers] != 0, np.float32(c.multihoming_threshold + c.switching_cost),
+        uses, old_bits = cols(self.markets_used, revisers), self.used_bits[revisers]
+        add_cut = np.where(old_bits != 0, np.float32(c.multihoming_threshold + c.switching_cost),
                            np.float32(c.switching_cost))  # keep above 0, add above switching cost (+ threshold)
         new = np.where(uses, shock > 0, shock > add_cut) & reachable.take(rev, axis=1)
-        dropped = flag_counts(uses & ~new)
+        new_bits = bitmask(new)
+        K = market.n_markets
+        dropped = bit_counts(old_bits & ~new_bits, K)
         self.retention = np.where(self.users > 0, 1.0 - dropped / np.maximum(self.users, 1), 1.0)
-        self.users += flag_counts(new & ~uses) - dropped
+        self.users += bit_counts(new_bits & ~old_bits, K) - dropped
         set_cols(self.markets_used, revisers, new)
-        self.used_bits[revisers] = bitmask(new)
+        self.used_bits[revisers] = new_bits
         self.update_usable(market, rows, own, pay_ok, reachable)  # holdings and contacts are as perceived above
 
     def wallet_type(self, rows: np.ndarray | slice = slice(None)) -> np.ndarray:
@@ -342,7 +344,9 @@ class ConsumerPopulation:
         prob = tables.prob
         wtype = self.wallet_type()
         T = prob.shape[0]
-        by_type = group_sums(wtype, T, spend, self._lane)  # [T, K]
+        by_type = np.zeros((T, K))  # [T, K]; marketplaces without sellers sell nothing
+        live = np.flatnonzero(open_k)
+        by_type[:, live] = group_sums(wtype, T, [spend[k] for k in live], self._lane)
         market_wallet = np.einsum("tk,tkw->kw", by_type, prob)
         count = (market_wallet / market.ticket[:, None]).sum(axis=0)
         commerce = market_wallet.sum(axis=0)

@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import stats
 
-from model.bits import bitmask, group_sums, lanes
+from model.bits import bit_counts, bitmask, group_sums, lanes
 from model.draws import standard_normal
 from model.merchants import MerchantPopulation, logit_choice
 from model.model import WalledGardens
@@ -22,6 +22,13 @@ def test_bitmask_sets_bit_j_for_flag_j(n, flags, seed):
     x = np.random.default_rng(seed).random((flags, n)) < 0.5
     expected = sum(x[j].astype(np.int64) << j for j in range(flags))
     assert (bitmask(x) == expected).all()
+
+
+@settings(max_examples=60, deadline=None)
+@given(n=st.integers(0, 300), flags=st.integers(1, 10), seed=st.integers(0, 2**32 - 1))
+def test_bit_counts_count_each_flag(n, flags, seed):
+    x = np.random.default_rng(seed).random((flags, n)) < 0.3
+    assert (bit_counts(bitmask(x), flags) == x.sum(axis=1)).all()
 
 
 @settings(max_examples=60, deadline=None)
