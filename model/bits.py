@@ -33,11 +33,6 @@ def flag_counts(flags: np.ndarray) -> np.ndarray:
     return np.array([np.count_nonzero(row) for row in flags], dtype=np.int64)
 
 
-def count_true(flags: np.ndarray) -> np.ndarray:
-    """[C, N] bool -> [N] number of True per consumer."""
-    return flags.sum(axis=0, dtype=np.int8)
-
-
 LANES = 8  # see group_sums
 
 

@@ -14,7 +14,7 @@ from functools import lru_cache
 import mesa
 import numpy as np
 
-from .bits import count_true, flag_counts
+from .bits import flag_counts
 
 
 class MetricsCollector(mesa.DataCollector):
@@ -66,8 +66,7 @@ def level_percentiles(levels: np.ndarray, counts: np.ndarray, q) -> np.ndarray:
     n = cum[-1]
     h = (n - 1) * np.asarray(q, float) / 100
     lo = np.floor(h)
-    below = ranked[np.searchsorted(cum, lo, side="right")]
-    above = ranked[np.searchsorted(cum, np.minimum(lo + 1, n - 1), side="right")]
+    below, above = ranked.take(np.searchsorted(cum, [lo, np.minimum(lo + 1, n - 1)], side="right"))
     return below + (h - lo) * (above - below)
 
 
@@ -76,32 +75,34 @@ def collect(model) -> dict[str, float]:
     mk, cons, mer, buy = model.market, model.consumers, model.merchants, model.last_purchases
     out: dict[str, float] = {}
     sv, sc = shares(buy.value), shares(buy.count)
-    holders = flag_counts(cons.wallets_held) / cons.n
-    for w, name in enumerate(mk.wallets):
-        out[f"pay_share_value_{name}"] = float(sv[w])
-        out[f"pay_share_count_{name}"] = float(sc[w])
-        out[f"holds_{name}"] = float(holders[w])
+    holders = (flag_counts(cons.wallets_held) / cons.n).tolist()
+    for name, value, count, held in zip(mk.wallets, sv.tolist(), sc.tolist(), holders):
+        out[f"pay_share_value_{name}"] = value
+        out[f"pay_share_count_{name}"] = count
+        out[f"holds_{name}"] = held
     out["hhi_value"] = hhi(sv)
     out["hhi_count"] = hhi(sc)
     gshare = shares(buy.gmv)
-    sellers = mer.counts / mer.m
-    for k, name in enumerate(mk.marketplaces):
-        out[f"gmv_share_{name}"] = float(gshare[k])
-        out[f"sellers_{name}"] = float(sellers[k])
-        out[f"commission_{name}"] = float(mk.commission[k])
-        out[f"retention_{name}"] = float(cons.retention[k] ** 12)  # annualised monthly retention
+    retention = cons.retention ** 12  # annualised monthly retention
+    for name, g, sellers, commission, kept in zip(mk.marketplaces, gshare.tolist(), (mer.counts / mer.m).tolist(),
+                                                  mk.commission.tolist(), retention.tolist()):
+        out[f"gmv_share_{name}"] = g
+        out[f"sellers_{name}"] = sellers
+        out[f"commission_{name}"] = commission
+        out[f"retention_{name}"] = kept
     out["hhi_marketplace"] = hhi(gshare)
     table = reach_table(buy.can_buy, mk.n_markets)
     merchants_by_pattern = np.bincount(mer.pattern, minlength=len(table))
     out["reach_mean"] = float(merchants_by_pattern @ table / mer.m)
-    for q, value in zip((10, 50, 90), level_percentiles(table, merchants_by_pattern, (10, 50, 90))):
-        out[f"reach_p{q}"] = float(value)
+    out["reach_p10"], out["reach_p50"], out["reach_p90"] = level_percentiles(
+        table, merchants_by_pattern, (10, 50, 90)).tolist()
     # wallet reach: share of merchants a holder of w can pay with w (via an active channel)
     accepting = merchants_by_pattern @ mer.pattern_terms(mk).pays_with / mer.m  # [W]
-    for w, name in enumerate(mk.wallets):
-        out[f"wallet_reach_{name}"] = float(accepting[w])
-    out["consumer_wallet_multihoming"] = np.count_nonzero(count_true(cons.wallets_held) >= 2) / cons.n
-    out["consumer_market_multihoming"] = np.count_nonzero(count_true(cons.markets_used) >= 2) / cons.n
+    for name, value in zip(mk.wallets, accepting.tolist()):
+        out[f"wallet_reach_{name}"] = value
+    held, used = cons.held_bits, cons.used_bits  # a mask with two bits or more stays nonzero without its lowest
+    out["consumer_wallet_multihoming"] = np.count_nonzero(held & (held - 1)) / cons.n
+    out["consumer_market_multihoming"] = np.count_nonzero(used & (used - 1)) / cons.n
     out["merchant_multihoming"] = np.count_nonzero(mer.n_listings >= 2) / mer.m
     out["merchant_exclusive_share"] = np.count_nonzero(mer.exclusive) / mer.m
     out["merchant_throttled_share"] = np.count_nonzero(mer.throttled(int(model.time), mk)) / mer.m
