@@ -68,6 +68,7 @@ class WalletTables(NamedTuple):
     prob: np.ndarray  # [T, K, W] checkout wallet probabilities
     cum: np.ndarray  # [W, T * K] their cumulative sums over wallets, float32
     differs: np.ndarray  # [held set, held set] the two sets can pay at different marketplaces
+    stay: np.ndarray  # [W, held set] float32 -(appeal - adoption cost if not held) / wallet noise
 
 
 @dataclass
@@ -247,9 +248,8 @@ class ConsumerPopulation:
         A = market.accepting_f32 @ cols(self.spend, rows)  # [W, R] spending at sellers accepting w
         A *= np.float32(scale * c.g_indirect) / self.budget[rows]  # indirect effect
         x += A
-        keep = (scale * market.wallet_appeal).astype(np.float32)[:, None]  # held: appeal
-        take_up = (scale * (market.wallet_appeal - market.wallet_cost)).astype(np.float32)[:, None]  # new: - cost
-        x += np.where(cols(self.wallets_held, rows), keep, take_up)
+        old_bits = self.held_bits[rows]
+        x += self.wallet_tables(market).stay.take(old_bits, axis=1)  # appeal, minus the cost of a new wallet
         np.minimum(x, np.float32(80.0), out=x)
         np.exp(x, out=x)
         x += 1
@@ -257,7 +257,7 @@ class ConsumerPopulation:
         new = x < 1  # uniform < logistic(v / wallet_noise)
         changed = np.zeros(self.n, bool)
         new_bits = bitmask(new)
-        changed[rows] = self.wallet_tables(market).differs[self.held_bits[rows], new_bits]
+        changed[rows] = self.wallet_tables(market).differs[old_bits, new_bits]
         set_cols(self.wallets_held, rows, new)
         self.held_bits[rows] = new_bits
         return changed
@@ -269,22 +269,25 @@ class ConsumerPopulation:
         whose wallets changed, can buy is recomputed."""
         c = self.cfg
         revising = rng.random(self.n, dtype=np.float32) < c.market_revision
-        update = revising if wallets_changed is None else revising | wallets_changed
-        rows = np.flatnonzero(update)  # consumers whose usable set may change
-        rev = np.flatnonzero(revising[rows])  # the revisers' positions among rows
-        revisers = rows[rev]
+        revisers = np.flatnonzero(revising)
+        R = len(revisers)
+        if wallets_changed is None:
+            rows = revisers
+        else:  # consumers whose usable set may change: the revisers first, then those whose wallets changed
+            rows = np.concatenate([revisers, np.flatnonzero(wallets_changed & ~revising)])
         self.perceive_contacts(market, revisers)
         pay_ok = self.can_pay(market, rows)
         reachable = self.access(market, rows)
         own = self.individual_utility(market, rows, pay_ok)
-        shock = standard_normal(rng, (market.n_markets, len(rev)))  # V + noise, built in place
+        shock = standard_normal(rng, (market.n_markets, R))  # V + noise, built in place
         shock *= np.float32(c.market_noise)
-        shock += own.take(rev, axis=1)
+        shock += own[:, :R]
         shock += self.base_utility(market, sellers)[:, None]
         uses, old_bits = cols(self.markets_used, revisers), self.used_bits[revisers]
         add_cut = np.where(old_bits != 0, np.float32(c.multihoming_threshold + c.switching_cost),
                            np.float32(c.switching_cost))  # keep above 0, add above switching cost (+ threshold)
-        new = np.where(uses, shock > 0, shock > add_cut) & reachable.take(rev, axis=1)
+        new = shock > np.where(uses, np.float32(0), add_cut)
+        new &= reachable[:, :R]
         new_bits = bitmask(new)
         K = market.n_markets
         dropped = bit_counts(old_bits & ~new_bits, K)
@@ -323,7 +326,10 @@ class ConsumerPopulation:
         cum = np.ascontiguousarray(np.cumsum(prob, axis=2, dtype=np.float32).reshape(-1, W).T)
         by_set = pay[:, np.arange(1 << W) * (W + 1)]  # [K, held set]
         differs = (by_set[:, :, None] != by_set[:, None, :]).any(axis=0)
-        return WalletTables(pay, prob, cum, differs)
+        held_in = (np.arange(1 << W)[None, :] >> np.arange(W)[:, None] & 1).astype(bool)  # [W, held set]
+        utility = market.wallet_appeal[:, None] - market.wallet_cost[:, None] * ~held_in
+        stay = (-utility / self.cfg.wallet_noise).astype(np.float32)
+        return WalletTables(pay, prob, cum, differs, stay)
 
     def checkout(self, market: Market, sellers: np.ndarray, rng: np.random.Generator) -> Purchases:
         """Spend the budget over usable marketplaces and pay with held-and-accepted wallets.
