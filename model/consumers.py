@@ -60,6 +60,14 @@ def _read_only(view: np.ndarray) -> np.ndarray:
     return view
 
 
+class HomeTables(NamedTuple):
+    """Terms by super-app (one column per home app, column 0 for none); see
+    :meth:`ConsumerPopulation.home_tables`."""
+
+    reach: np.ndarray  # [K, P + 1] k reachable (mini-programs only inside their host app, while approved)
+    gain: np.ndarray  # [K, P + 1] float32 word of mouth per contact on k: g_L / degree where links to k open
+
+
 class WalletTables(NamedTuple):
     """Checkout and payment terms by wallet type T = (wallets held, last wallet used); see
     :meth:`ConsumerPopulation.wallet_tables`."""
@@ -151,10 +159,9 @@ class ConsumerPopulation:
         return self._on_app[platform]
 
     # -- rules ---------------------------------------------------------------
-    def home_tables(self, market: Market) -> tuple[np.ndarray, np.ndarray]:
-        """By super-app (column 0: none, column p + 1: platform p's): [K, P + 1] links to k open
-        there, [K, P + 1] k reachable (mini-programs only inside their host app, while approved) and
-        [K, P + 1] float32 word-of-mouth gain per contact on k.  Cached until the market's policies change."""
+    def home_tables(self, market: Market) -> HomeTables:
+        """Terms by super-app (column 0: none, column p + 1: platform p's).  Cached until the
+        market's policies change."""
         if self._homes_for != market.version:
             P = len(market.links_open)
             host = market.market_host[:, None]
@@ -163,12 +170,12 @@ class ConsumerPopulation:
             homes = np.arange(-1, P)[None, :]
             reach = ((host < 0) | (host == homes)) & market.active[:, None]
             gain = (links * (self.cfg.g_links / self.network.degree)).astype(np.float32)
-            self._homes, self._homes_for = (links, reach, gain), market.version
+            self._homes, self._homes_for = HomeTables(reach, gain), market.version
         return self._homes
 
     def access(self, market: Market, rows: np.ndarray | slice = slice(None)) -> np.ndarray:
         """[K, N or R]: marketplace reachable at all (mini-programs only inside their host app)."""
-        return self.home_tables(market)[1].take(self._home_col[rows], axis=1)
+        return self.home_tables(market).reach.take(self._home_col[rows], axis=1)
 
     def base_utility(self, market: Market, sellers: np.ndarray) -> np.ndarray:
         """[K] the common part of V: quality, price and the seller-side network effect (computed
@@ -202,7 +209,7 @@ class ConsumerPopulation:
         """Word of mouth: g_L x (share of contacts on k) where links to k open in i's super-app."""
         sel = slice(None) if rows is None else rows
         friends = self.contacts_with(self.markets_used, self.used_bits, rows)  # [K, R] contacts on k
-        gain = self.home_tables(market)[2].take(self._home_col[sel], axis=1)  # [K, R] g_L / degree where links open
+        gain = self.home_tables(market).gain.take(self._home_col[sel], axis=1)  # [K, R]
         set_cols(self.social, sel, friends * gain)
 
     def contacts_with(self, flags: np.ndarray, bits: np.ndarray, rows: np.ndarray | None) -> np.ndarray:

@@ -56,7 +56,3 @@ class SmallWorld:
             for j in range(1, self.degree):
                 acc += spread.take(slots[j])
         return acc.view(np.uint8).reshape(-1, 8)[:, :n_flags].T
-
-    def mean(self, flags: np.ndarray, rows: np.ndarray | None = None) -> np.ndarray:
-        """[C, n or len(rows)] share of each consumer's contacts with each flag, float32."""
-        return self.count(flags, rows) * np.float32(1.0 / self.degree)
