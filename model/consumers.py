@@ -181,7 +181,7 @@ class ConsumerPopulation:
         """[K] the common part of V: quality, price and the seller-side network effect (computed
         once per tick: marketplace choice and checkout see the same sellers)."""
         version, seen, base = self._base
-        if version == market.version and np.array_equal(seen, sellers):
+        if version == market.version and seen == sellers.tobytes():
             return base
         c = self.cfg
         price = 1.0 + market.pass_through * market.commission
@@ -189,7 +189,7 @@ class ConsumerPopulation:
         mean_sellers = max(sellers @ listable / np.count_nonzero(listable), 1e-9)
         base = market.quality - c.tau * price + c.b_merchants * np.log1p(sellers / mean_sellers)
         base = base.astype(np.float32)
-        self._base = (market.version, sellers.copy(), base)
+        self._base = (market.version, sellers.tobytes(), base)
         return base
 
     def can_pay(self, market: Market, rows: np.ndarray | slice = slice(None)) -> np.ndarray:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 _TWO_PI = np.float32(2 * np.pi)
@@ -15,7 +17,7 @@ def standard_normal(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndar
     about 3.5 ns per draw: marketplace choice needs one draw per consumer and
     marketplace every tick.  With 24-bit uniforms the tails stop at 5.8 standard
     deviations (probability 7e-9), which no rule of the model can notice."""
-    n = int(np.prod(shape))
+    n = math.prod(shape)
     half = (n + 1) // 2
     u = rng.random((2, half), dtype=np.float32)
     radius = np.subtract(np.float32(1), u[0], out=u[0])  # in (0, 1]

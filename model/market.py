@@ -111,6 +111,11 @@ class Market:
         """Marketplaces where merchants decide to list (not mirrored mini-programs)."""
         return self.market_source < 0
 
+    @cached_property
+    def mirrored(self) -> list[tuple[int, int]]:
+        """(mini-program, marketplace whose listings it mirrors) pairs."""
+        return [(int(k), int(self.market_source[k])) for k in np.flatnonzero(~self.listable)]
+
     def refresh(self, platforms: list) -> None:
         """Rebuild the policy arrays from the platform agents' current policies."""
         self.version += 1

@@ -80,8 +80,8 @@ class MerchantPopulation:
     def mirror(self, market: Market) -> None:
         """Mini-programs carry the listings of their source marketplace while approved; then the
         terms derived from listings are refreshed (listings change only here and in :meth:`decide`)."""
-        for k in np.flatnonzero(~market.listable):
-            self.lists[:, k] = self.lists[:, market.market_source[k]] & market.active[k]
+        for k, source in market.mirrored:
+            self.lists[:, k] = self.lists[:, source] & market.active[k]
         self.listed = self.lists.astype(np.float64)  # for BLAS products (numpy has none for bool)
         self.pattern = (self.listed @ self._powers).astype(np.intp)  # [M] listing set as a bit mask
         by_pattern = self.pattern_terms(market)
@@ -130,7 +130,7 @@ class MerchantPopulation:
         # x weight x rate_k, i.e. margin x weight x rate_k - weight x (commission_k + fee_k) x rate_k
         per_margin_weight, per_weight = rate, (market.commission + fee) * rate  # [K] each
         value, cost = self.subset_terms(market)
-        per_unit = np.stack([-(value @ per_weight), value @ per_margin_weight], axis=1)  # [S, 2]
+        per_unit = value @ np.array([-per_weight, per_margin_weight]).T  # [S, 2]
         score = per_unit @ self._by[1:].take(revise, axis=1)  # [S, R]: by weight and margin x weight
         score -= cost[:, None]
         self.lists[revise] = self.subsets[logit_choice(score, c.choice_noise, rng)]
@@ -147,8 +147,9 @@ class MerchantPopulation:
         if self._terms_for != market.version:
             factor = self.exclusivity_factor(market, self.subsets)  # [S, K]
             value = self.subsets * factor / self.unit
-            for k in np.flatnonzero(~market.listable & market.active):  # mirrored channel sells too
-                value[:, k] = value[:, market.market_source[k]]
+            for k, source in market.mirrored:  # an approved mirrored channel sells for its source
+                if market.active[k]:
+                    value[:, k] = value[:, source]
             cost = (self.subsets @ market.fixed_fee
                     + self.cfg.multihoming_cost * np.maximum(self.subsets.sum(axis=1) - 1, 0))
             self._terms, self._terms_for = (value, cost), market.version
@@ -171,7 +172,7 @@ class MerchantPopulation:
                      np.where(self.defiant, 1.0, 1 + c.exclusivity_bonus))
         pulled = self.weight * f
         demands = market.demands_exclusivity.copy()
-        under_rule = np.stack([pulled, pulled * self.margin]) @ self.listed  # [2, K]
+        under_rule = np.array([pulled, pulled * self.margin]) @ self.listed  # [2, K]
         pull = np.where(demands, under_rule[0], self.weight_listed)  # [K] total pull
         margin_pull = np.where(demands, under_rule[1], self.margin_listed)
         per_pull = np.divide(gmv, pull, out=np.zeros_like(gmv), where=pull > 0)  # sales per unit of pull
