@@ -9,7 +9,6 @@ masks, instead of an [N, M] comparison.
 
 from __future__ import annotations
 
-import math
 from functools import lru_cache
 
 import mesa
@@ -61,26 +60,14 @@ def reach_table(consumer_masks: np.ndarray, n_markets: int) -> np.ndarray:
 
 def level_percentiles(levels: np.ndarray, counts: np.ndarray, q) -> np.ndarray:
     """``np.percentile(np.repeat(levels, counts), q)`` (linear interpolation) without expanding:
-    ``counts[j]`` items take the value ``levels[j]``.  Reach takes at most 2**K levels and merchants
-    use few of them, so plain Python over the used levels beats a dozen small numpy calls."""
-    used = np.flatnonzero(counts)
-    ranked = sorted(zip(levels[used].tolist(), counts[used].tolist()))  # (level, items) by level
-    n = sum(items for _, items in ranked)
-
-    def item(j: int) -> float:  # value of the j-th smallest item
-        for level, items in ranked:
-            if j < items:
-                return level
-            j -= items
-        return ranked[-1][0]
-
-    out = []
-    for pct in np.atleast_1d(q).tolist():
-        h = (n - 1) * pct / 100
-        lo = math.floor(h)
-        below, above = item(lo), item(min(lo + 1, n - 1))
-        out.append(below + (h - lo) * (above - below))
-    return np.array(out)
+    ``counts[j]`` items take the value ``levels[j]`` (reach takes at most 2**K levels)."""
+    order = np.argsort(levels, kind="stable")
+    ranked, cum = levels[order], np.cumsum(counts[order])  # items up to each level
+    n = cum[-1]
+    h = (n - 1) * np.asarray(q, float) / 100
+    lo = np.floor(h)
+    below, above = ranked.take(np.searchsorted(cum, [lo, np.minimum(lo + 1, n - 1)], side="right"))
+    return below + (h - lo) * (above - below)
 
 
 def collect(model) -> dict[str, float]:
