@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from model import network
 from model.network import SmallWorld
 
 
@@ -28,3 +30,16 @@ def test_rewiring_share_and_lattice():
     lattice = (np.arange(20_000)[:, None] + g.offsets[None, :]) % 20_000
     assert abs((g.contacts != lattice).mean() - 0.1) < 0.01
     assert sorted(g.offsets.tolist()) == [-5, -4, -3, -2, -1, 1, 2, 3, 4, 5]
+
+
+@pytest.mark.parametrize("n, degree", [(3000, 30), (20_000, 10)])
+def test_count_over_many_slots_gathers_slot_by_slot_with_the_same_result(n, degree):
+    rng = np.random.default_rng(n)
+    g = SmallWorld(n, degree, rng)
+    x = rng.random((n, 7)) < 0.4
+    expected = x[g.contacts].sum(axis=1)
+    assert g.slots.size > network._ONE_GATHER  # the slot-by-slot branch
+    assert (g.count(x.T) == expected.T).all()
+    rows = np.flatnonzero(rng.random(n) < 0.8)
+    assert g.slots[:, rows].size > network._ONE_GATHER
+    assert (g.count(x.T, rows) == expected[rows].T).all()
