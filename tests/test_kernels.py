@@ -94,3 +94,19 @@ def test_merchant_profit_total_equals_the_sum_of_merchant_profits(busy_market):
     assert mer.profit_total == pytest.approx(mer.profit.sum(), rel=1e-9)
     assert mer.sales.sum(axis=0) == pytest.approx(buy.gmv, rel=1e-9)
     assert (mer.sales[~mer.lists] == 0).all()
+
+
+@pytest.mark.parametrize("extra_marketplaces", [0, 4])
+def test_kept_bit_masks_and_user_counts_follow_the_flags(extra_marketplaces):
+    """Consumers keep their held and used sets twice (flags and bit masks) and users per marketplace;
+    with ten marketplaces contact counts take the path for more than eight flags."""
+    extra = {f"platforms.jd.marketplaces.jd_{i}": {"quality": 0.2, "commission": 0.05, "ticket": 1.0,
+                                                   "accepts": ["wechat_pay"]} for i in range(extra_marketplaces)}
+    m = WalledGardens(SCENARIOS / "baseline.toml", seed=3, overrides={**SMALL, **extra})
+    m.run_for(12)
+    c = m.consumers
+    assert m.market.n_markets == 6 + extra_marketplaces
+    assert (c.used_bits == bitmask(c.markets_used)).all() and (c.held_bits == bitmask(c.wallets_held)).all()
+    assert (c.users == c.markets_used.sum(axis=1)).all()
+    df = m.results()
+    assert df["reach_mean"].between(0, 1).all() and df["consumer_market_multihoming"].iloc[-1] > 0
