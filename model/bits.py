@@ -18,14 +18,16 @@ def bitmask(flags: np.ndarray) -> np.ndarray:
 
 
 @lru_cache(maxsize=8)
-def _bits_of(n_bits: int) -> np.ndarray:
-    """[2**n_bits, n_bits] int64: bit j of each mask."""
-    return np.arange(1 << n_bits)[:, None] >> np.arange(n_bits) & 1
+def bits_of(n_bits: int) -> np.ndarray:
+    """[2**n_bits, n_bits] int64: bit j of each mask (every subset of n_bits flags, one per row)."""
+    out = np.arange(1 << n_bits)[:, None] >> np.arange(n_bits) & 1
+    out.flags.writeable = False  # shared by every caller
+    return out
 
 
 def bit_counts(masks: np.ndarray, n_bits: int) -> np.ndarray:
     """[n_bits] int64: how many of ``masks`` have each bit set (from their histogram)."""
-    return np.bincount(masks, minlength=1 << n_bits) @ _bits_of(n_bits)
+    return np.bincount(masks, minlength=1 << n_bits) @ bits_of(n_bits)
 
 
 def flag_counts(flags: np.ndarray) -> np.ndarray:

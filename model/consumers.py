@@ -27,7 +27,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .bits import bit_counts, bitmask, flag_counts, group_sums, lanes
+from .bits import bit_counts, bitmask, bits_of, flag_counts, group_sums, lanes
 from .config import ConsumerConfig
 from .draws import standard_normal
 from .market import Market
@@ -112,7 +112,6 @@ class ConsumerPopulation:
         p_wallet = np.array([cfg.initial_wallet.get(w, 0.5) for w in market.wallets])
         self.wallets_held = np.ascontiguousarray((rng.random((n, W)) < p_wallet).T)  # [W, N]
         self.held_bits = bitmask(self.wallets_held)  # [N] the held set as a bit mask
-        self.users = np.zeros(K, np.int64)  # consumers on each marketplace
         p_market = np.array([cfg.initial_market.get(k, 0.3) for k in market.marketplaces])
         self.markets_used = np.ascontiguousarray((rng.random((n, K)) < p_market).T)  # [K, N]
         self.markets_used &= market.market_host[:, None] < 0  # mini-programs start unused
@@ -238,7 +237,7 @@ class ConsumerPopulation:
     def refresh(self, market: Market) -> None:
         """All cached terms for everybody (after a policy change)."""
         self.used_bits = bitmask(self.markets_used)  # [N] the marketplaces used as a bit mask
-        self.users = flag_counts(self.markets_used)
+        self.users = flag_counts(self.markets_used)  # [K] consumers on each marketplace
         self.perceive_contacts(market)
         self.update_usable(market)
 
@@ -333,7 +332,7 @@ class ConsumerPopulation:
         cum = np.ascontiguousarray(np.cumsum(prob, axis=2, dtype=np.float32).reshape(-1, W).T)
         by_set = pay[:, np.arange(1 << W) * (W + 1)]  # [K, held set]
         differs = (by_set[:, :, None] != by_set[:, None, :]).any(axis=0)
-        held_in = (np.arange(1 << W)[None, :] >> np.arange(W)[:, None] & 1).astype(bool)  # [W, held set]
+        held_in = bits_of(W).T.astype(bool)  # [W, held set]
         utility = market.wallet_appeal[:, None] - market.wallet_cost[:, None] * ~held_in
         stay = (-utility / self.cfg.wallet_noise).astype(np.float32)
         return WalletTables(pay, prob, cum, differs, stay)

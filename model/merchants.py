@@ -20,6 +20,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from .bits import bitmask, bits_of
 from .config import MerchantConfig
 from .market import Market
 
@@ -69,12 +70,10 @@ class MerchantPopulation:
         self.profit_total = 0.0
         listable = np.flatnonzero(market.listable)
         # subsets of listable marketplaces as a [S, K] bool matrix
-        bits = np.arange(2 ** len(listable))[:, None] >> np.arange(len(listable))[None, :] & 1
-        self.subsets = np.zeros((len(bits), K), bool)
-        self.subsets[:, listable] = bits.astype(bool)
+        self.subsets = np.zeros((1 << len(listable), K), bool)
+        self.subsets[:, listable] = bits_of(len(listable))
         self._terms_for = -1  # market version the subset terms were built for
         self._patterns_for = -1  # market version the pattern terms were built for
-        self._powers = 2.0 ** np.arange(K)
         self.mirror(market)
 
     def mirror(self, market: Market) -> None:
@@ -83,7 +82,7 @@ class MerchantPopulation:
         for k, source in market.mirrored:
             self.lists[:, k] = self.lists[:, source] & market.active[k]
         self.listed = self.lists.astype(np.float64)  # for BLAS products (numpy has none for bool)
-        self.pattern = (self.listed @ self._powers).astype(np.intp)  # [M] listing set as a bit mask
+        self.pattern = bitmask(self.lists.T)  # [M] listing set as a bit mask
         by_pattern = self.pattern_terms(market)
         self.on_demanding = by_pattern.on_demanding.take(self.pattern)  # [M] under a "choose one" rule
         self.defiant = by_pattern.defiant.take(self.pattern)
@@ -96,7 +95,7 @@ class MerchantPopulation:
         a lookup by its set).  Cached until the market's policies change."""
         if self._patterns_for != market.version:
             K = market.n_markets
-            sets = (np.arange(1 << K)[:, None] >> np.arange(K) & 1).astype(np.float64)  # [2**K, K]
+            sets = bits_of(K).astype(np.float64)  # [2**K, K]
             self._patterns = PatternTerms(on_demanding=sets @ market.demands_exclusivity > 0,
                                           defiant=self.defying(market, sets),
                                           n_listings=sets @ market.listable,
