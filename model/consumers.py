@@ -207,15 +207,9 @@ class ConsumerPopulation:
     def perceive_contacts(self, market: Market, rows: np.ndarray | None = None) -> None:
         """Word of mouth: g_L x (share of contacts on k) where links to k open in i's super-app."""
         sel = slice(None) if rows is None else rows
-        friends = self.contacts_with(self.markets_used, self.used_bits, rows)  # [K, R] contacts on k
+        friends = self.network.count_bits(self.used_bits, len(self.markets_used), rows)  # [K, R] contacts on k
         gain = self.home_tables(market).gain.take(self._home_col[sel], axis=1)  # [K, R]
         set_cols(self.social, sel, friends * gain)
-
-    def contacts_with(self, flags: np.ndarray, bits: np.ndarray, rows: np.ndarray | None) -> np.ndarray:
-        """[C, R] how many of each consumer's contacts have each flag; ``bits`` is ``flags`` as kept bit masks."""
-        if flags.shape[0] <= 8:
-            return self.network.count_bits(bits, flags.shape[0], rows)
-        return self.network.count(flags, rows)
 
     def update_usable(self, market: Market, rows: np.ndarray | slice = slice(None), own: np.ndarray | None = None,
                       pay_ok: np.ndarray | None = None, reachable: np.ndarray | None = None) -> None:
@@ -249,7 +243,7 @@ class ConsumerPopulation:
         # utility v = g_D q + g_I A + appeal - cost [new]; v + wallet_noise x logistic noise > 0
         # happens with probability logistic(v / wallet_noise); x = -v / wallet_noise is built in place
         scale = -1.0 / c.wallet_noise
-        friends = self.contacts_with(self.wallets_held, self.held_bits, rows)  # [W, R] contacts holding w
+        friends = self.network.count_bits(self.held_bits, len(self.wallets_held), rows)  # [W, R] contacts holding w
         x = friends * np.float32(scale * c.g_direct / self.network.degree)  # direct effect
         A = market.accepting_f32 @ cols(self.spend, rows)  # [W, R] spending at sellers accepting w
         A *= np.float32(scale * c.g_indirect) / self.budget[rows]  # indirect effect

@@ -38,21 +38,26 @@ class SmallWorld:
 
     def count(self, flags: np.ndarray, rows: np.ndarray | None = None) -> np.ndarray:
         """[C, n] bool -> [C, n or len(rows)] uint8: how many of each consumer's contacts have each flag."""
-        out = np.empty((flags.shape[0], self.n if rows is None else len(rows)), np.uint8)
-        for lo in range(0, flags.shape[0], 8):  # eight flags per byte
-            block = flags[lo:lo + 8]
-            out[lo:lo + 8] = self.count_bits(bitmask(block), block.shape[0], rows)
-        return out
+        return self.count_bits(bitmask(flags), flags.shape[0], rows)
 
     def count_bits(self, bits: np.ndarray, n_flags: int, rows: np.ndarray | None = None) -> np.ndarray:
-        """[n] bit masks of up to eight flags -> [n_flags, n or len(rows)] uint8 counts over contacts
-        (for state the caller already keeps as bit masks)."""
-        spread = _SPREAD.take(bits)  # [n] each consumer's flags, one byte counter each
+        """[n] bit masks of ``n_flags`` flags -> [n_flags, n or len(rows)] uint8 counts over contacts
+        (for state the caller already keeps as bit masks); eight flags at a time."""
         slots = self.slots if rows is None else self.slots.take(rows, axis=1)
+        if n_flags > 8:
+            out = np.empty((n_flags, slots.shape[1]), np.uint8)
+            for lo in range(0, n_flags, 8):
+                out[lo:lo + 8] = self._count_byte((bits >> lo) & 0xFF, min(8, n_flags - lo), slots)
+            return out
+        return self._count_byte(bits, n_flags, slots)
+
+    @staticmethod
+    def _count_byte(bits: np.ndarray, n_flags: int, slots: np.ndarray) -> np.ndarray:
+        spread = _SPREAD.take(bits)  # [n] each consumer's flags, one byte counter each
         if slots.size <= _ONE_GATHER:  # small: one gather and one sum
             acc = spread.take(slots).sum(axis=0, dtype=np.uint64)
         else:  # slot by slot, so the gathered words stay in cache
             acc = spread.take(slots[0])
-            for j in range(1, self.degree):
-                acc += spread.take(slots[j])
+            for slot in slots[1:]:
+                acc += spread.take(slot)
         return acc.view(np.uint8).reshape(-1, 8)[:, :n_flags].T
