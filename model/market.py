@@ -140,10 +140,7 @@ class Market:
         ])
         self.active = approved
 
-    def rival(self) -> np.ndarray:
-        """[K, K] bool: marketplaces of different alliances."""
-        return self._rival
-
     @cached_property
-    def _rival(self) -> np.ndarray:
+    def rival(self) -> np.ndarray:
+        """[K, K] bool: marketplaces of different alliances (alliances never change)."""
         return self.market_group[:, None] != self.market_group[None, :]

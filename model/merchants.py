@@ -113,7 +113,7 @@ class MerchantPopulation:
     def exclusivity_factor(self, market: Market, sets: np.ndarray) -> np.ndarray:
         """[..., K] traffic factor on each marketplace for listing sets ``sets`` [..., K]."""
         c = self.cfg
-        rival = market.rival()
+        rival = market.rival
         has_rival = sets.astype(np.float64) @ rival > 0  # [..., K] set holds a rival of k
         p_caught = c.detection_rate * c.throttle_ticks / (1 + c.detection_rate * c.throttle_ticks)
         demands = market.demands_exclusivity
@@ -158,7 +158,7 @@ class MerchantPopulation:
     def defying(market: Market, listed: np.ndarray) -> np.ndarray:
         """[...] listing sets ``listed`` [..., K] (0/1) on an exclusivity-demanding marketplace and
         on one of its rivals."""
-        rival_listed = listed @ market.rival() > 0  # [..., K] also listed on a rival of k
+        rival_listed = listed @ market.rival > 0  # [..., K] also listed on a rival of k
         return (listed * rival_listed) @ market.demands_exclusivity > 0
 
     def sell(self, market: Market, gmv: np.ndarray, market_wallet: np.ndarray, tick: int) -> dict:
