@@ -93,15 +93,49 @@ def derive_seed(master_seed: int, scenario: str, replication: int, common: bool 
     return int(ss.generate_state(1)[0])
 
 
+def simulation_modules() -> list[Path]:
+    """Every module of the package that a simulation runs: ``runner.py`` and what it imports
+    from the package, followed through relative and ``model.`` imports (read from the source)."""
+    import ast
+
+    root = Path(__file__).resolve().parent
+    todo, seen = [root / "runner.py"], set()
+    while todo:
+        path = todo.pop()
+        if path in seen or not path.is_file():
+            continue
+        seen.add(path)
+        pkg = path.parent
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            names: list[str] = []
+            if isinstance(node, ast.ImportFrom):
+                if node.level:
+                    base = pkg
+                    for _ in range(node.level - 1):
+                        base = base.parent
+                elif node.module and node.module.split(".")[0] == root.name:
+                    base = root.parent
+                else:
+                    continue
+                mod = [*(node.module or "").split(".")] if node.module else []
+                names = [".".join(mod + [a.name]) if mod else a.name for a in node.names] + [".".join(mod)]
+            elif isinstance(node, ast.Import):
+                base = root.parent
+                names = [a.name for a in node.names if a.name.split(".")[0] == root.name]
+            for name in filter(None, names):
+                target = base.joinpath(*name.split("."))
+                todo += [target.with_suffix(".py"), target / "__init__.py"]
+    return sorted(seen)
+
+
 @functools.cache
 def model_fingerprint() -> str:
-    """Hash of the model's rule modules: a code change makes new run ids, so resume never
-    mixes numbers from an older model into a batch."""
-    rules = ("agents", "config", "consumers", "events", "market", "merchants", "metrics", "model", "runner")
-    here = Path(__file__).resolve().parent
+    """Hash of every module a simulation runs (:func:`simulation_modules`): a code change makes
+    new run ids, so resume never mixes numbers from an older model into a batch."""
+    root = Path(__file__).resolve().parent
     h = hashlib.sha256()
-    for name in rules:
-        h.update((here / f"{name}.py").read_bytes())
+    for path in simulation_modules():
+        h.update(str(path.relative_to(root)).encode() + b"\0" + path.read_bytes())
     return h.hexdigest()[:16]
 
 
@@ -121,10 +155,7 @@ def read_scenario(path: Path | str) -> dict:
     return raw
 
 
-def apply_overrides(raw: dict, overrides: dict) -> dict:
-    for key, value in (overrides or {}).items():
-        raw = config_mod.deep_merge(raw, config_mod.dotted_to_nested(key, value))
-    return raw
+apply_overrides = config_mod.with_overrides
 
 
 # --------------------------------------------------------------------------- sweeps

@@ -334,13 +334,17 @@ def validate(raw: dict, source: Path | str = "<dict>") -> ScenarioConfig:
         raise ConfigError(_one_line(err, source)) from None
 
 
+def with_overrides(raw: dict, overrides: dict | None) -> dict:
+    """``raw`` with dotted-key overrides merged in (``{"consumer.g_direct": 3}``), in order."""
+    for key, value in (overrides or {}).items():
+        raw = deep_merge(raw, dotted_to_nested(key, value))
+    return raw
+
+
 def load(path: Path | str, overrides: dict | None = None) -> ScenarioConfig:
     """Load and validate a scenario file (with ``extends``), applying dotted-key overrides."""
     path = Path(path)
-    raw = read_raw(path)
-    for key, value in (overrides or {}).items():
-        raw = deep_merge(raw, dotted_to_nested(key, value))
-    return validate(raw, path)
+    return validate(with_overrides(read_raw(path), overrides), path)
 
 
 def dotted_to_nested(key: str, value: Any) -> dict:

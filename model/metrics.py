@@ -34,10 +34,25 @@ class MetricsCollector(mesa.DataCollector):
             values.append(model.current[key])
 
 
+class NonFiniteMetric(ArithmeticError):
+    """A metric came out NaN or infinite: the parameters drove the arithmetic out of range."""
+
+
 def shares(x: np.ndarray) -> np.ndarray:
-    """Normalise to shares summing to 1 (all zeros stay zeros)."""
+    """Normalise to shares summing to 1 (all zeros stay zeros; a non-finite total stays non-finite,
+    so that it is reported, not read as a share of 0)."""
     tot = x.sum()
+    if not np.isfinite(tot):
+        return np.full(x.shape, np.nan)
     return x / tot if tot > 0 else np.zeros_like(x, dtype=float)
+
+
+def check_finite(row: dict[str, float], tick: int) -> None:
+    """Raise :class:`NonFiniteMetric` naming the first metric of ``row`` that is NaN or infinite."""
+    for key, value in row.items():
+        if not np.isfinite(value):
+            raise NonFiniteMetric(f"tick {tick}: metric {key!r} is {value} (not finite); the parameters put "
+                                  "the model's arithmetic out of range")
 
 
 def hhi(s: np.ndarray) -> float:

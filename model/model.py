@@ -46,9 +46,7 @@ class WalledGardens(mesa.Model):
         if isinstance(scenario, (str, Path)):
             cfg = config_mod.load(scenario, overrides)
         else:
-            raw = scenario.model_dump()
-            for key, value in (overrides or {}).items():
-                raw = config_mod.deep_merge(raw, config_mod.dotted_to_nested(key, value))
+            raw = config_mod.with_overrides(scenario.model_dump(), overrides)
             cfg = config_mod.validate(raw, f"scenario {scenario.name!r}")
         seed = cfg.size.seed if seed is None else int(seed)
         super().__init__(rng=seed)
@@ -72,6 +70,7 @@ class WalledGardens(mesa.Model):
         self.last_purchases: Purchases = self.consumers.checkout(self.market, self.sellers(), self.rng)
         self._settle()
         self.current = metrics.collect(self)
+        metrics.check_finite(self.current, 0)
         self.datacollector = metrics.MetricsCollector(self.current)
         self.datacollector.collect(self)
 
@@ -139,6 +138,7 @@ class WalledGardens(mesa.Model):
         self.regulator.step()
         self._sync_market()
         self.current = metrics.collect(self)
+        metrics.check_finite(self.current, tick)
         self.datacollector.collect(self)
 
     def _fee_by_market(self, buy: Purchases) -> np.ndarray:

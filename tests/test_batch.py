@@ -377,3 +377,20 @@ def test_run_id_changes_with_the_model_code(monkeypatch):
     assert batch.run_id_for(*args) == before
     monkeypatch.setattr(batch, "model_fingerprint", lambda: "other-code")
     assert batch.run_id_for(*args) != before
+
+
+def test_fingerprint_covers_every_module_a_simulation_imports():
+    """The run-id fingerprint's module list is derived from the source; it must hold every package
+    module that running a simulation actually imports (bits, draws and network included)."""
+    import subprocess
+    import sys
+
+    code = ("import sys, model.runner\n"
+            "print('\\n'.join(sorted(m.__file__ for n, m in sys.modules.items()"
+            " if n.split('.')[0] == 'model' and getattr(m, '__file__', None))))")
+    loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                            cwd=Path(batch.__file__).parents[1]).stdout.split()
+    derived = {str(p) for p in batch.simulation_modules()}
+    imported = {str(Path(f).resolve()) for f in loaded if not f.endswith("__init__.py") or Path(f).stat().st_size}
+    assert imported <= derived, imported - derived
+    assert {"bits.py", "draws.py", "network.py", "runner.py"} <= {Path(p).name for p in derived}
