@@ -169,6 +169,7 @@ class ScenarioConfig(_Strict):
 
     name: str = "unnamed"
     description: str = ""
+    start: Annotated[str, Field(pattern=r"^[0-9]{4}-(0[1-9]|1[0-2])$")] | None = None  # "YYYY-MM": calendar month of tick 0
     size: SizeConfig = Field(default_factory=SizeConfig)
     consumer: ConsumerConfig = Field(default_factory=ConsumerConfig)
     merchant: MerchantConfig = Field(default_factory=MerchantConfig)
