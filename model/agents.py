@@ -1,10 +1,9 @@
 """Mesa agents of walled-gardens.
 
-Platforms and the regulator are few and carry rich state and their own
-``step``.  Consumers and merchants are many: their state lives in the
-populations' numpy arrays (see ``consumers.py`` / ``merchants.py``) and the
-agents here are thin views onto one row, so Mesa tools (AgentSet queries,
-visualization, notebooks) can still look at individuals.
+Platforms and the regulator are few and carry their own ``step``.  Consumers and merchants
+are many: their state lives in the populations' arrays (``consumers.py``, ``merchants.py``)
+and the agents here are read-only views onto one row, so Mesa tools (AgentSet queries,
+agent reporters, visualization) can still look at individuals.
 """
 
 from __future__ import annotations
@@ -15,60 +14,87 @@ import mesa
 import numpy as np
 
 from .config import PlatformConfig, RegulatorConfig
+from .policy import PlatformPolicy
+from .rules import regulation, strategy
 
 
 class Platform(mesa.Agent):
-    """A firm running marketplaces, a super-app and/or a wallet, with its policies.
+    """A firm running marketplaces, a super-app and/or a wallet.
 
-    Strategy, every ``strategy_interval`` ticks, on one score: revenue minus
-    expected antitrust fines, as a share of all spending (the share removes
-    the common growth of online spending).
-
-    * commissions (``adaptive``): hill-climbing: keep moving in the last
-      direction while the score rose over the interval, reverse otherwise;
-    * policies listed in ``strategic`` (exclusivity, payment openness: own
-      marketplaces accept every wallet, link openness: rival links open in the
-      super-app): trial and error: with probability ``exploration`` flip one
-      policy (in turn) for an interval and keep the flip only if the score did
-      not fall; policies opened by an order or a mandate cannot be closed again.
-
-    With both, intervals alternate between a commission step and a policy move.
-    """
+    Its policies are one immutable :class:`PlatformPolicy` record (``policy``); events, orders
+    and its own strategy replace it through :meth:`set_policy`.  Strategy (7.7): every
+    ``strategy_interval`` ticks it hill-climbs its commissions (``adaptive``) and/or tries
+    flipping a policy listed in ``strategic``, on its score: revenue minus expected fines as a
+    share of all spending."""
 
     def __init__(self, model, name: str, cfg: PlatformConfig):
         super().__init__(model)
         self.name, self.cfg = name, cfg
         self.group = cfg.group or name
         self.wallet = cfg.wallet.name if cfg.wallet else None
-        self.commission = {k: m.commission for k, m in cfg.marketplaces.items()}
-        self.accepts = {k: list(m.accepts) for k, m in cfg.marketplaces.items()}
-        self.exclusivity = cfg.exclusivity  # what the platform wants
-        self.exclusivity_banned = False  # blanket ban by law or order
-        self.remedy_until = -1  # exclusivity forbidden by a remedy until this tick
-        self.admits_rival_links = cfg.admits_rival_links
-        self.admits_rival_apps = cfg.admits_rival_apps
+        self.policy = PlatformPolicy.from_config(cfg)
         self.revenue = 0.0  # this tick
         self.revenue_history: deque[float] = deque(maxlen=12)
         self.cash = 0.0
         self.fines = 0.0
         self.practised_exclusivity: list[int] = []  # ticks with exclusivity in force
-        self.mandated: set[str] = set()  # policies an order or mandate has opened for good
         self.expected_fine = 0.0  # this tick, as estimated from the regulator's rule
-        self._direction = {k: 1.0 for k in self.commission}
+        self._direction = {k: 1.0 for k in cfg.marketplaces}
         self._last_commission_score: float | None = None
         self._interval_score = 0.0
         self._phase = 0  # position in the cycle of strategy moves
         self._trial: tuple[str, float] | None = None  # policy on trial and the score before it
         self._next_policy = 0
 
+    # -- the policy record and read-only views of it ---------------------------
+    def set_policy(self, policy: PlatformPolicy) -> None:
+        """Put a new policy record in force (the model rebuilds its market before the next rule)."""
+        if policy != self.policy:
+            self.policy = policy
+            self.model.policy_changed()
+
+    @property
+    def commission(self) -> dict[str, float]:
+        return {k: m.commission for k, m in self.policy.marketplaces.items()}
+
+    @property
+    def accepts(self) -> dict[str, list[str]]:
+        return {k: list(m.accepts) for k, m in self.policy.marketplaces.items()}
+
+    @property
+    def exclusivity(self) -> bool:
+        """Wants "choose one of two" (in force only without a ban or remedy)."""
+        return self.policy.exclusivity
+
+    @property
+    def exclusivity_banned(self) -> bool:
+        return self.policy.exclusivity_banned
+
+    @property
+    def remedy_until(self) -> int:
+        return self.policy.remedy_until
+
+    @property
+    def admits_rival_links(self) -> bool:
+        return self.policy.admits_rival_links
+
+    @property
+    def admits_rival_apps(self) -> bool:
+        return self.policy.admits_rival_apps
+
+    @property
+    def mandated(self) -> frozenset[str]:
+        return self.policy.mandated
+
     @property
     def exclusivity_in_force(self) -> bool:
-        return self.exclusivity and not self.exclusivity_banned and self.model.time >= self.remedy_until
+        return self.policy.exclusivity_in_force(int(self.model.time))
 
     def annual_revenue(self) -> float:
         """Revenue over the last 12 ticks (months), the base of antitrust fines."""
         return float(sum(self.revenue_history))
 
+    # -- book-keeping ------------------------------------------------------------
     def book(self, revenue: float, total_spend: float, expected_fine: float = 0.0) -> None:
         """Record this tick's revenue (commissions, listing fees, wallet fees) and expected fine."""
         self.revenue = revenue
@@ -86,12 +112,13 @@ class Platform(mesa.Agent):
         self.fines += amount
         return amount
 
+    # -- strategy (7.7) ------------------------------------------------------------
     def step(self) -> None:
         t = int(self.model.time)
         if t == 0 or t % self.cfg.strategy_interval:
             return
         score, self._interval_score = self._interval_score, 0.0
-        moves = (["commission"] if self.cfg.adaptive and self.commission else []) + \
+        moves = (["commission"] if self.cfg.adaptive and self.cfg.marketplaces else []) + \
             (["policy"] if self.cfg.strategic else [])
         if not moves:
             return
@@ -105,13 +132,14 @@ class Platform(mesa.Agent):
             self._start_trial(score)
 
     def _climb_commissions(self, score: float) -> None:
-        if self._last_commission_score is not None and score < self._last_commission_score:
-            self._direction = {k: -d for k, d in self._direction.items()}
-        for k in self.commission:
-            step = self._direction[k] * self.cfg.commission_step
-            self.commission[k] = float(np.clip(self.commission[k] + step, 0.005, 0.3))
+        new, self._direction = strategy.climb(self.commission, self._direction, score,
+                                              self._last_commission_score, self.cfg.commission_step)
+        policy = self.policy
+        for k, c in new.items():
+            policy = policy.edit_marketplace(k, commission=c)
         self._last_commission_score = score
-        self.model.policy_changed()
+        self.set_policy(policy)
+        self.model.policy_changed()  # a commission move always re-prices, even when clipped at a bound
 
     def _start_trial(self, score: float) -> None:
         open_to_change = [p for p in self.cfg.strategic if p not in self.mandated]
@@ -123,154 +151,128 @@ class Platform(mesa.Agent):
         self.flip(policy)
 
     def _judge_trial(self, score: float) -> None:
-        if self._trial is None:
-            return
         policy, before = self._trial
         self._trial = None
         if score < before and policy not in self.mandated:
             self.flip(policy)  # the flip did not pay: back to the old policy
 
     def flip(self, policy: str) -> None:
-        """Switch one policy: exclusivity on/off, rival wallets accepted or not, rival links open or not
-        (mini-program approval is a separate decision, taken through timeline events)."""
-        if policy == "exclusivity":
-            self.exclusivity = not self.exclusivity
-        elif policy == "payment_openness":
-            open_all = any(set(w) != set(self.model.market.wallets) for w in self.accepts.values())
-            for k, m in self.cfg.marketplaces.items():
-                self.accepts[k] = list(self.model.market.wallets) if open_all else list(m.accepts)
-        elif policy == "link_openness":
-            self.admits_rival_links = not self.admits_rival_links
+        """Switch one strategic policy (exclusivity, payment openness or link openness)."""
+        configured = {k: tuple(m.accepts) for k, m in self.cfg.marketplaces.items()}
+        self.set_policy(strategy.flipped(self.policy, policy, self.model.market.wallets, configured))
         self.model.policy_changed()
 
     def mandate(self, policy: str) -> None:
         """An order or mandate opens a policy for good (payments or links)."""
-        self.mandated.add(policy)
-        if policy == "payment_openness":
-            for k in self.accepts:
-                self.accepts[k] = list(self.model.market.wallets)
-        elif policy == "link_openness":
-            self.admits_rival_links = True
+        self.set_policy(strategy.mandated(self.policy, policy, self.model.market.wallets))
         self.model.policy_changed()
 
 
 class Regulator(mesa.Agent):
-    """Antitrust authority.
+    """Antitrust authority (7.8): ex post investigations, fines and remedies, or ex ante designation.
 
-    ex_post (SAMR-like): each tick, for every platform not already under
-    investigation or remedy, opens an investigation with probability
-    strength * logistic(psi0 + psi1 (share - 0.5) + psi2 complaints), where
-    share is the platform's largest share (marketplace GMV or wallet value) and
-    complaints the share of its merchants under exclusivity or throttled.
-    After ``delay`` ticks: if exclusivity was practised during the
-    investigation, a fine of ``fine_rate`` x last 12 months' revenue and a
-    remedy (no exclusivity for ``remedy_ticks``; link blocking ordered open).
-    ex_ante (DMA-like): platforms above ``gatekeeper_share`` are designated
-    and bound at once, without detection lag.
-    """
+    Its settings are ``policy`` (a validated :class:`RegulatorConfig`, replaced whole by events)."""
 
     def __init__(self, model, cfg: RegulatorConfig):
         super().__init__(model)
-        self.cfg = cfg
+        self.policy = cfg
         self.investigations: dict[str, int] = {}  # platform -> tick opened
-        self.actions: list[dict] = []  # log of what the regulator did
+        self.actions: list[dict] = []  # log of what the regulator did (and of timeline events)
         self.fines_total = 0.0
-        self._monitored_for = None  # the Purchases the cached shares and complaints belong to
+
+    @property
+    def cfg(self) -> RegulatorConfig:
+        return self.policy
 
     def log(self, action: str, target: str, amount: float = 0.0, note: str = "") -> None:
         self.actions.append({"tick": int(self.model.time), "action": action, "target": target,
                              "amount": amount, "note": note})
 
+    @property
+    def active(self) -> bool:
+        return self.policy.mode != "off" and self.policy.strength > 0
+
     def step(self) -> None:
-        if self.cfg.mode == "off" or self.cfg.strength == 0:
+        if not self.active:
             return
-        shares, complaints = self.monitor()
-        if self.cfg.mode == "ex_ante":
-            self._designate(shares)
+        seen = self.model.observed
+        if self.policy.mode == "ex_ante":
+            self._designate(seen)
         else:
-            self._investigate(shares, complaints)
+            self._investigate(seen)
         self._decide()
 
-    def monitor(self) -> tuple[dict[str, float], dict[str, float]]:
-        """Each platform's share and merchants' complaints as seen this tick (computed once per
-        round of purchases: settlement and the regulator's step both read them)."""
-        buy = self.model.last_purchases
-        if self._monitored_for is not buy:
-            self._monitored = self.model.platform_shares(), self.model.complaints()
-            self._monitored_for = buy
-        return self._monitored
-
-    def investigation_probability(self, share: float, complaints: float) -> float:
-        """strength x logistic(psi0 + psi1 (share - 0.5) + psi2 complaints), capped at 1."""
-        c = self.cfg
-        z = c.psi0 + c.psi1 * (share - 0.5) + c.psi2 * complaints
-        return min(1.0, c.strength / (1.0 + np.exp(-z)))
-
-    @staticmethod
-    def violating(p: Platform) -> bool:
-        """What an investigation would sanction: exclusivity, or a super-app blocking rival links."""
-        return p.exclusivity_in_force or (p.cfg.social and not p.admits_rival_links)
-
-    def expected_fines(self) -> dict[str, float]:
-        """Per platform, this tick's expected fine: P(investigation) x fine, if it is violating.
-
-        Platforms weigh this against revenue in their strategy (ex post regime only)."""
+    def expected_fines(self, seen: regulation.Observation) -> dict[str, float]:
+        """Per platform, this tick's expected fine: P(investigation) x fine, if it is violating
+        (ex post regime only).  Platforms weigh it against revenue in their strategy."""
         out = {p.name: 0.0 for p in self.model.platforms}
-        if self.cfg.mode != "ex_post" or self.cfg.strength == 0:
+        if self.policy.mode != "ex_post" or not self.active:
             return out
-        shares, complaints = self.monitor()
+        tick = int(self.model.time)
         for p in self.model.platforms:
-            if self.violating(p):
-                prob = self.investigation_probability(shares[p.name], complaints[p.name])
-                out[p.name] = prob * self.cfg.fine_rate * p.annual_revenue()
+            if regulation.violating(p.policy, p.cfg.social, tick):
+                out[p.name] = regulation.expected_fine(self.policy, seen.share[p.name], seen.complaints[p.name],
+                                                       p.annual_revenue())
         return out
 
-    def _designate(self, shares: dict[str, float]) -> None:
+    def _designate(self, seen: regulation.Observation) -> None:
         for p in self.model.platforms:
-            if shares[p.name] >= self.cfg.gatekeeper_share and not p.exclusivity_banned:
-                p.exclusivity_banned = True
+            if seen.share[p.name] >= self.policy.gatekeeper_share and not p.exclusivity_banned:
+                p.set_policy(p.policy.edit(exclusivity_banned=True))
                 p.mandate("payment_openness")
                 p.mandate("link_openness")
-                p.admits_rival_apps = True
+                p.set_policy(p.policy.edit(admits_rival_apps=True))
                 self.log("designate_gatekeeper", p.name, note="ex ante duties: no exclusivity, open links and payments")
-                self.model.policy_changed()
 
-    def _investigate(self, shares: dict[str, float], complaints: dict[str, float]) -> None:
+    def _investigate(self, seen: regulation.Observation) -> None:
         for p in self.model.platforms:
             if p.name in self.investigations or self.model.time < p.remedy_until:
                 continue
-            prob = self.investigation_probability(shares[p.name], complaints[p.name])
+            prob = regulation.investigation_probability(self.policy, seen.share[p.name], seen.complaints[p.name])
             if self.model.rng.random() < prob:
                 self.investigations[p.name] = int(self.model.time)
-                self.log("investigate", p.name, note=f"share {shares[p.name]:.2f}, complaints {complaints[p.name]:.2f}")
+                self.log("investigate", p.name,
+                         note=f"share {seen.share[p.name]:.2f}, complaints {seen.complaints[p.name]:.2f}")
 
     def _decide(self) -> None:
         now = int(self.model.time)
         for name, opened in list(self.investigations.items()):
-            if now - opened < self.cfg.delay:
+            if now - opened < self.policy.delay:
                 continue
             del self.investigations[name]
             p = self.model.platform(name)
-            blocking_links = p.cfg.social and not p.admits_rival_links
-            if not any(t >= opened for t in p.practised_exclusivity) and not blocking_links:
+            if not regulation.violated_since(p.policy, p.cfg.social, p.practised_exclusivity, opened):
                 self.log("close", name, note="no violation found")
                 continue
-            fine = p.pay_fine(self.cfg.fine_rate * p.annual_revenue())
+            fine = p.pay_fine(self.policy.fine_rate * p.annual_revenue())
             self.fines_total += fine
-            p.remedy_until = now + self.cfg.remedy_ticks
+            p.set_policy(p.policy.edit(remedy_until=now + self.policy.remedy_ticks))
             if p.cfg.social:
                 p.mandate("link_openness")
-            self.log("fine", name, amount=fine, note=f"{self.cfg.fine_rate:.0%} of annual revenue")
-            self.log("order", name, note=f"no exclusivity for {self.cfg.remedy_ticks} ticks; open links")
+            self.log("fine", name, amount=fine, note=f"{self.policy.fine_rate:.0%} of annual revenue")
+            self.log("order", name, note=f"no exclusivity for {self.policy.remedy_ticks} ticks; open links")
             self.model.policy_changed()
 
 
-class Consumer(mesa.Agent):
-    """One consumer: a view onto row ``idx`` of the consumer arrays."""
+class _View(mesa.Agent):
+    """A read-only view onto row ``idx`` of a population's arrays."""
+
+    population = ""
 
     def __init__(self, model, idx: int):
         super().__init__(model)
         self.idx = idx
+
+    def step(self) -> None:
+        raise TypeError(f"{type(self).__name__} agents are read-only views of row {self.idx} of "
+                        f"model.{self.population}; the population acts as a whole in model.step() "
+                        f"(see model/{self.population}.py), so step the model, not these agents")
+
+
+class Consumer(_View):
+    """One consumer: a view onto row ``idx`` of ``model.consumers``."""
+
+    population = "consumers"
 
     @property
     def wallets(self) -> list[str]:
@@ -284,6 +286,7 @@ class Consumer(mesa.Agent):
 
     @property
     def main_wallet(self) -> str | None:
+        """The wallet of the last sampled purchase (the checkout habit)."""
         last = int(self.model.consumers.last_wallet[self.idx])
         return self.model.market.wallets[last] if last >= 0 else None
 
@@ -292,12 +295,10 @@ class Consumer(mesa.Agent):
         return self.model.consumers.contacts[self.idx]
 
 
-class Merchant(mesa.Agent):
-    """One merchant: a view onto row ``idx`` of the merchant arrays."""
+class Merchant(_View):
+    """One merchant: a view onto row ``idx`` of ``model.merchants``."""
 
-    def __init__(self, model, idx: int):
-        super().__init__(model)
-        self.idx = idx
+    population = "merchants"
 
     @property
     def listings(self) -> list[str]:

@@ -31,7 +31,7 @@ class ConfigError(ValueError):
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+    model_config = ConfigDict(extra="forbid", frozen=True)  # validated once, never changed during a run
 
 
 class SizeConfig(_Strict):
@@ -217,6 +217,27 @@ class ScenarioConfig(_Strict):
         return [m for p in self.platforms.values() for m in p.marketplaces]
 
 
+#: keys a ``set`` event may change mid-run, below ``platforms.<name>.`` (the policy records of
+#: :mod:`model.policy`) and ``regulator.``; everything else is fixed for a run
+CHANGEABLE = {
+    "platform": ("exclusivity", "admits_rival_links", "admits_rival_apps"),
+    "marketplace": ("commission", "accepts", "quality", "fixed_fee"),
+    "wallet": ("fee",),
+    "regulator": tuple(RegulatorConfig.model_fields),
+}
+
+
+def changeable_keys(cfg: ScenarioConfig) -> list[str]:
+    """Every dotted key of ``cfg`` that a ``set`` event may change."""
+    keys = [f"regulator.{f}" for f in CHANGEABLE["regulator"]]
+    for pname, p in cfg.platforms.items():
+        keys += [f"platforms.{pname}.{f}" for f in CHANGEABLE["platform"]]
+        keys += [f"platforms.{pname}.marketplaces.{k}.{f}" for k in p.marketplaces for f in CHANGEABLE["marketplace"]]
+        if p.wallet is not None:
+            keys += [f"platforms.{pname}.wallet.{f}" for f in CHANGEABLE["wallet"]]
+    return keys
+
+
 def _check_event(ev: Event, where: str, cfg: ScenarioConfig) -> None:
     needs_platform = {"approve_miniprogram", "suspend_miniprogram"}
     if ev.action in needs_platform:
@@ -227,30 +248,27 @@ def _check_event(ev: Event, where: str, cfg: ScenarioConfig) -> None:
         if ev.target is not None and ev.target not in cfg.platforms:
             raise ValueError(f"{where}.target: unknown platform {ev.target!r}; allowed: {sorted(cfg.platforms)}")
     elif ev.action == "set":
-        if not ev.key:
-            raise ValueError(f"{where}.key: 'set' needs key = 'platforms.<name>.<field>' or '<section>.<field>'")
-        _resolve_set(cfg, ev.key, ev.value, where)
+        _check_set(cfg, ev.key, ev.value, where)
 
 
-def _resolve_set(cfg: ScenarioConfig, key: str, value: Any, where: str) -> tuple[BaseModel, str]:
-    """Find the config object and field a ``set`` key names, and validate the value."""
-    parts = key.split(".")
-    obj: Any = cfg
-    for i, part in enumerate(parts[:-1]):
-        nxt = obj.get(part) if isinstance(obj, dict) else getattr(obj, part, None)
-        if nxt is None or isinstance(nxt, (int, float, str, bool)):
-            allowed = sorted(obj) if isinstance(obj, dict) else sorted(type(obj).model_fields)
-            raise ValueError(f"{where}.key: {'.'.join(parts[: i + 1])!r} not found; allowed: {allowed}")
-        obj = nxt
-    field = parts[-1]
-    if not isinstance(obj, BaseModel) or field not in type(obj).model_fields:
-        allowed = sorted(type(obj).model_fields) if isinstance(obj, BaseModel) else []
-        raise ValueError(f"{where}.key: unknown field {field!r}; allowed: {allowed}")
+def _check_set(cfg: ScenarioConfig, key: str | None, value: Any, where: str) -> None:
+    """A ``set`` event names a changeable key, and the config with its value is valid as a whole."""
+    allowed = changeable_keys(cfg)
+    if key not in allowed:
+        close = difflib.get_close_matches(str(key), allowed, n=1)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        raise ValueError(f"{where}.key: {key!r} cannot be set mid-run{hint}; allowed: "
+                         "platforms.<name>.{" + ", ".join(CHANGEABLE["platform"]) + "}, "
+                         "platforms.<name>.marketplaces.<marketplace>.{" + ", ".join(CHANGEABLE["marketplace"])
+                         + "}, platforms.<name>.wallet.fee, regulator.<field>")
+    raw = with_overrides(cfg.model_dump(exclude={"events"}), {key: value})
     try:
-        type(obj).model_validate({**obj.model_dump(), field: value})
+        ScenarioConfig.model_validate(raw)
     except ValidationError as err:
-        raise ValueError(f"{where}.value: {err.errors()[0]['msg']}") from None
-    return obj, field
+        e = err.errors()[0]
+        loc = ".".join(str(x) for x in e["loc"])
+        raise ValueError(f"{where}.value: {value!r} for {key!r}: {e['msg'].removeprefix('Value error, ')}"
+                         + (f" (at {loc})" if loc and loc != key else "")) from None
 
 
 def deep_merge(base: dict, child: dict) -> dict:

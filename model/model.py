@@ -3,15 +3,17 @@
 One tick is one month.  Order within a tick (every agent type acts each tick):
 
 1. timeline events scheduled for this tick are applied (bans, mandates, approvals);
-2. platforms update strategy (commission hill-climbing, every few ticks);
-3. merchants revise listings given last tick's sales, commissions, fees and
-   exclusivity demands; defiers may be caught and throttled;
-4. consumers revise wallets (direct + indirect network effects), then
-   marketplaces, then buy: spending splits over usable marketplaces and is paid
-   with held-and-accepted wallets;
-5. merchants' sales and fees are settled; platforms book revenue;
-6. the regulator monitors shares and complaints, investigates, fines, orders;
+2. platforms update strategy (commission hill-climbing, policy trials, every few ticks);
+3. merchants revise listings given last tick's sales, commissions, fees and exclusivity
+   demands; defiers may be caught and throttled (7.4, 7.5);
+4. consumers revise wallets (7.1), then marketplaces (7.2), then buy (7.3);
+5. merchants' sales and fees are settled; platforms book revenue (7.6);
+6. the regulator observes shares and complaints, investigates, fines, orders (7.8);
 7. metrics are collected (DataCollector, one row per tick).
+
+The validated config never changes during a run.  Policies live in one record per platform
+(``Platform.policy``); the :class:`~model.market.Market` is derived from the records and
+rebuilt whole whenever one changes.
 """
 
 from __future__ import annotations
@@ -28,21 +30,32 @@ from .agents import Consumer, Merchant, Platform, Regulator
 from .consumers import ConsumerPopulation, Purchases
 from .market import Market
 from .merchants import MerchantPopulation
+from .rules import marketplaces, regulation, settlement
+
+DEFAULT_SCENARIO = Path(__file__).resolve().parent.parent / "scenarios" / "baseline.toml"
 
 
 class WalledGardens(mesa.Model):
     """Competing platform ecosystems with exclusivity, interoperability and antitrust.
 
     Args:
-        scenario: a :class:`ScenarioConfig`, or a path to a scenario TOML file.
-        seed: run seed (overrides the scenario's ``size.seed``).
+        scenario: a :class:`ScenarioConfig`, or a path to a scenario TOML file (default: the
+            baseline scenario shipped with the package).
+        seed: run seed (overrides the scenario's ``size.seed``); ``rng`` is the same, Mesa's spelling.
         overrides: dotted config keys to change, e.g. ``{"size.consumers": 5000}``.
-        agents: create thin Mesa agents for every consumer and merchant (turn
-            off for large batch runs: the rules never need them).
+        agents: create read-only Mesa agents for every consumer and merchant (turn off for large
+            batch runs: the rules never need them).
+        agent_reporters: also collect, every tick, each consumer's main wallet and marketplaces and
+            each merchant's listings and exclusivity (``get_agent_vars_dataframe()``); costly, see
+            :data:`model.metrics.AGENT_REPORTERS`.
     """
 
-    def __init__(self, scenario: config_mod.ScenarioConfig | str | Path = "scenarios/baseline.toml",
-                 seed: int | None = None, overrides: dict | None = None, agents: bool = True):
+    def __init__(self, scenario: config_mod.ScenarioConfig | str | Path = DEFAULT_SCENARIO,
+                 seed: int | None = None, overrides: dict | None = None, agents: bool = True, *,
+                 rng: int | None = None, agent_reporters: bool = False):
+        if seed is not None and rng is not None and int(seed) != int(rng):
+            raise ValueError(f"seed={seed} and rng={rng} disagree; give one of them")
+        seed = rng if seed is None else seed
         if isinstance(scenario, (str, Path)):
             cfg = config_mod.load(scenario, overrides)
         else:
@@ -51,15 +64,14 @@ class WalledGardens(mesa.Model):
         seed = cfg.size.seed if seed is None else int(seed)
         super().__init__(rng=seed)
         self.seed, self.cfg = seed, cfg
-        self.market = Market.from_config(cfg)
         self.platforms = [Platform(self, name, p) for name, p in cfg.platforms.items()]
         self.regulator = Regulator(self, cfg.regulator)
-        self.market.refresh(self.platforms)
+        self.market = Market.build(cfg, self.policies(), 0)
         n, m = cfg.size.consumers, cfg.size.merchants
         self.unit = n * cfg.consumer.budget_mean / m  # mean spend per merchant per tick
         self.consumers = ConsumerPopulation(n, cfg.size.social_degree, cfg.consumer, self.market, self.rng)
         self.merchants = MerchantPopulation(m, cfg.merchant, self.market, self.unit, self.rng)
-        if agents:
+        if agents or agent_reporters:
             Consumer.create_agents(self, n, idx=list(range(n)))
             Merchant.create_agents(self, m, idx=list(range(m)))
         self._timeline: dict[int, list] = {}
@@ -67,11 +79,12 @@ class WalledGardens(mesa.Model):
             self._timeline.setdefault(ev.tick, []).append(ev)
         self._dirty = False
         # a first purchase round so that metrics and merchant decisions have data at tick 0
-        self.last_purchases: Purchases = self.consumers.checkout(self.market, self.sellers(), self.rng)
+        self.last_purchases: Purchases = self.consumers.checkout(self.market, self.base_utility(), self.sellers(),
+                                                                 self.rng)
         self._settle()
         self.current = metrics.collect(self)
         metrics.check_finite(self.current, 0)
-        self.datacollector = metrics.MetricsCollector(self.current)
+        self.datacollector = metrics.MetricsCollector(self.current, agent_reporters)
         self.datacollector.collect(self)
 
     # -- helpers used by agents ----------------------------------------------
@@ -81,14 +94,18 @@ class WalledGardens(mesa.Model):
                 return p
         raise KeyError(f"unknown platform {name!r}; allowed: {[p.name for p in self.platforms]}")
 
+    def policies(self) -> list:
+        """Every platform's policy record, in config order."""
+        return [p.policy for p in self.platforms]
+
     def policy_changed(self) -> None:
-        """Mark the market arrays stale; they are rebuilt before the next rule runs."""
+        """Mark the market stale; it is rebuilt before the next rule runs."""
         self._dirty = True
 
     def _sync_market(self) -> None:
         if self._dirty:
-            self.market.refresh(self.platforms)
-            self.merchants.mirror(self.market)
+            self.market = Market.build(self.cfg, self.policies(), int(self.time))
+            self.merchants.derive(self.market)
             self.consumers.refresh(self.market)
             self._dirty = False
 
@@ -96,26 +113,19 @@ class WalledGardens(mesa.Model):
         """[K] number of merchants listed on each marketplace."""
         return self.merchants.counts.astype(float)
 
-    def platform_shares(self) -> dict[str, float]:
-        """Each platform's larger share: of marketplace GMV or of wallet payment value."""
-        buy = self.last_purchases
-        g, v = metrics.shares(buy.gmv), metrics.shares(buy.value)
-        out = {p.name: 0.0 for p in self.platforms}
-        for k, o in enumerate(self.market.market_owner):
-            out[self.platforms[o].name] += g[k]
-        for w, o in enumerate(self.market.wallet_owner):
-            name = self.platforms[o].name
-            out[name] = max(out[name], v[w])
-        return out
+    def base_utility(self) -> np.ndarray:
+        """[K] the common part of every consumer's utility (7.2), for this tick's sellers."""
+        return marketplaces.base_utility(self.market, self.cfg.consumer, self.sellers())
 
-    def complaints(self) -> dict[str, float]:
-        """Share of each platform's merchants under exclusivity or throttled by it."""
-        hit = self.merchants.exclusive | self.merchants.throttled(int(self.time), self.market)
-        out = {}
-        for pi, p in enumerate(self.platforms):
-            on_p = self.merchants.listed @ (self.market.market_owner == pi) > 0
-            out[p.name] = float((hit & on_p).sum() / max(on_p.sum(), 1)) if p.exclusivity_in_force else 0.0
-        return out
+    def observe(self) -> regulation.Observation:
+        """Each platform's share and merchants' complaints, as the regulator sees them now."""
+        buy, mer, mk = self.last_purchases, self.merchants, self.market
+        names = [p.name for p in self.platforms]
+        share = regulation.platform_shares(names, buy.gmv, buy.value, mk.market_owner, mk.wallet_owner)
+        hit = mer.exclusive | mer.throttled(int(self.time), mk)
+        in_force = [p.exclusivity_in_force for p in self.platforms]
+        return regulation.Observation(share, regulation.complaints(names, in_force, hit, mer.pattern,
+                                                                   mk.owner_sets))
 
     # -- the tick --------------------------------------------------------------
     def step(self) -> None:
@@ -129,11 +139,11 @@ class WalledGardens(mesa.Model):
         buy = self.last_purchases
         rate = self.merchants.sales_rate(buy.gmv)
         fee = self._fee_by_market(buy)
-        self.merchants.decide(self.market, rate, fee, tick, self.rng)
-        sellers = self.sellers()
-        wallets_changed = self.consumers.adopt_wallets(self.market, self.rng)
-        self.consumers.choose_marketplaces(self.market, sellers, self.rng, wallets_changed)
-        self.last_purchases = self.consumers.checkout(self.market, sellers, self.rng)
+        self.merchants.revise_listings(self.market, rate, fee, tick, self.rng)
+        sellers, base = self.sellers(), self.base_utility()
+        wallets_changed = self.consumers.revise_wallets(self.market, self.rng)
+        self.consumers.revise_marketplaces(self.market, base, self.rng, wallets_changed)
+        self.last_purchases = self.consumers.checkout(self.market, base, sellers, self.rng)
         self._settle()
         self.regulator.step()
         self._sync_market()
@@ -150,12 +160,10 @@ class WalledGardens(mesa.Model):
     def _settle(self) -> None:
         """Pay merchants, collect commissions and wallet fees; platforms book revenue."""
         buy = self.last_purchases
-        flows = self.merchants.sell(self.market, buy.gmv, buy.market_wallet, int(self.time))
-        self.flows = flows
-        P = len(self.platforms)
-        revenue = (np.bincount(self.market.market_owner, flows["commission"] + flows["fixed"], minlength=P)
-                   + np.bincount(self.market.wallet_owner, buy.commerce_value * self.market.wallet_fee, minlength=P))
-        expected = self.regulator.expected_fines()
+        self.flows = self.merchants.sell(self.market, buy.gmv, buy.market_wallet, int(self.time))
+        revenue = settlement.platform_revenue(self.flows, buy.commerce_value, self.market, len(self.platforms))
+        self.observed = self.observe()
+        expected = self.regulator.expected_fines(self.observed)
         spend = float(buy.gmv.sum())
         for p, r in zip(self.platforms, revenue.tolist()):
             p.book(r, spend, expected[p.name])

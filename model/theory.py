@@ -10,7 +10,7 @@ profit-seeking, so a docking test compares an emergent number with a formula:
   a) onto the wallet adoption rule of :class:`model.consumers.ConsumerPopulation`
   (one wallet, c_w = 0, g_I = 0, wallet_noise = 1/beta, g_D = 2 gamma,
   a_w = a - gamma, revision 1), and :func:`wallet_share_map` evaluates one
-  application of ``adopt_wallets`` from an i.i.d. state with share s - the
+  application of ``revise_wallets`` from an i.i.d. state with share s - the
   model's own mean-field map F(s).
 * Armstrong (2006) two-sided Hotelling duopoly with single-homing on both sides
   (T1): :func:`armstrong_simulation` spreads agents of both sides on [0, 1];
@@ -121,7 +121,7 @@ def brock_durlauf_model(beta: float, gamma: float, a: float = 0.0, s0: float = 0
 
 
 def wallet_share_map(model, s: float, seed: int = 0) -> float:
-    """F(s): the share holding wallet 0 after one ``adopt_wallets`` round from i.i.d. holdings with share s.
+    """F(s): the share holding wallet 0 after one ``revise_wallets`` round from i.i.d. holdings with share s.
 
     Common random numbers (the same ``seed`` for every s) make F a smooth,
     monotone function of s, so the unstable equilibrium is a clean sign change
@@ -129,8 +129,8 @@ def wallet_share_map(model, s: float, seed: int = 0) -> float:
     """
     cons = model.consumers
     u = np.random.default_rng(seed).random(cons.holds.shape)
-    cons.set_holdings(u < s)
-    cons.adopt_wallets(model.market, np.random.default_rng(seed + 1))
+    cons.set_holdings(u < s, model.market)
+    cons.revise_wallets(model.market, np.random.default_rng(seed + 1))
     return float(cons.holds[:, 0].mean())
 
 

@@ -60,7 +60,7 @@ action = "payment_interop"
         ("[[events]]\ntick = 5\naction = 'ban_everything'\n", "events.0.action", "'ban_exclusivity'"),
         ("[platforms.jd.marketplaces.jd]\naccepts = ['paypal']\n", "accepts", "alipay"),
         ("[[events]]\ntick = 5\naction = 'approve_miniprogram'\ntarget = 'jd'\n", "target", "taobao_deals"),
-        ("[[events]]\ntick = 5\naction = 'set'\nkey = 'consumer.nope'\nvalue = 1\n", "key", "g_direct"),
+        ("[[events]]\ntick = 5\naction = 'set'\nkey = 'consumer.nope'\nvalue = 1\n", "key", "cannot be set mid-run"),
     ],
 )
 def test_bad_config_gives_one_line_error_naming_file_key_and_allowed(tmp_path, body, key, allowed):

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from model import network
+from model import bits, network
 from model.network import SmallWorld
 
 
@@ -20,9 +20,9 @@ def test_count_equals_gather_over_contacts(n, degree, rewire, seed, cols):
     assert g.contacts.shape == (n, degree) and g.contacts.min() >= 0 and g.contacts.max() < n
     x = rng.random((n, cols)) < 0.5
     expected = x[g.contacts].sum(axis=1)
-    assert (g.count(x.T) == expected.T).all()
+    assert (g.count(bits.pack(x.T), x.shape[1]) == expected.T).all()
     rows = np.flatnonzero(rng.random(n) < 0.3)
-    assert (g.count(x.T, rows) == expected[rows].T).all()
+    assert (g.count(bits.pack(x.T), x.shape[1], rows) == expected[rows].T).all()
 
 
 def test_rewiring_share_and_lattice():
@@ -39,7 +39,18 @@ def test_count_over_many_slots_gathers_slot_by_slot_with_the_same_result(n, degr
     x = rng.random((n, 7)) < 0.4
     expected = x[g.contacts].sum(axis=1)
     assert g.slots.size > network._ONE_GATHER  # the slot-by-slot branch
-    assert (g.count(x.T) == expected.T).all()
+    assert (g.count(bits.pack(x.T), x.shape[1]) == expected.T).all()
     rows = np.flatnonzero(rng.random(n) < 0.8)
     assert g.slots[:, rows].size > network._ONE_GATHER
-    assert (g.count(x.T, rows) == expected[rows].T).all()
+    assert (g.count(bits.pack(x.T), x.shape[1], rows) == expected[rows].T).all()
+
+
+def test_more_contacts_than_a_byte_counter_holds_are_counted_not_wrapped():
+    """One-byte counters hold 255 contacts; SmallWorld(1000, 300) must count 300, not 300 - 256."""
+    rng = np.random.default_rng(0)
+    g = SmallWorld(1000, 300, rng)
+    x = np.ones((3, 1000), bool)
+    assert (g.count(bits.pack(x), 3) == 300).all()
+    assert (g.count(bits.pack(x), 3, np.arange(0, 1000, 7)) == 300).all()
+    y = rng.random((3, 1000)) < 0.5
+    assert (g.count(bits.pack(y), 3) == network.count_reference(y, g.contacts)).all()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from model.model import WalledGardens
+from model.rules import regulation
 
 from conftest import SCENARIOS, SMALL
 
@@ -45,13 +46,14 @@ def test_expected_fine_is_investigation_probability_times_fine():
     m = model(**{"regulator.mode": "ex_post", "regulator.strength": 0.5, "regulator.delay": 10_000})
     m.run_for(13)
     reg, ali, jd = m.regulator, m.platform("alibaba"), m.platform("jd")
-    shares, complaints = m.platform_shares(), m.complaints()
-    expected = reg.expected_fines()
-    prob = reg.investigation_probability(shares["alibaba"], complaints["alibaba"])
+    seen = m.observe()
+    expected = reg.expected_fines(seen)
+    prob = regulation.investigation_probability(reg.policy, seen.share["alibaba"], seen.complaints["alibaba"])
     assert 0 < prob < 1
     assert expected["alibaba"] == pytest.approx(prob * 0.04 * ali.annual_revenue())
-    assert expected["jd"] == 0.0 and not reg.violating(jd)  # JD demands no exclusivity
-    assert model().regulator.expected_fines()["alibaba"] == 0.0  # no regulator, no expected fine
+    assert expected["jd"] == 0.0 and not regulation.violating(jd.policy, jd.cfg.social, int(m.time))  # no exclusivity
+    plain = model()
+    assert plain.regulator.expected_fines(plain.observe())["alibaba"] == 0.0  # no regulator, no expected fine
 
 
 def test_a_certain_large_fine_makes_a_strategic_platform_drop_exclusivity():

@@ -1,6 +1,6 @@
 """Docking: the model, restricted to special cases, reproduces closed-form results (DOMAIN.md).
 
-* T4 Brock-Durlauf: the model's own wallet adoption rule (ConsumerPopulation.adopt_wallets,
+* T4 Brock-Durlauf: the model's own wallet adoption rule (ConsumerPopulation.revise_wallets,
   run inside WalledGardens built from scenarios/docking/brock_durlauf.toml) against
   s = logistic(beta (a + gamma (2s - 1))).
 * T1 Armstrong and T3 Rochet-Tirole: prices that emerge from platforms' numerical best

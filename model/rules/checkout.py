@@ -1,0 +1,152 @@
+"""7.3 Checkout (DOMAIN mechanism).
+
+Consumer i can buy on k if it uses k, holds a wallet k accepts, k is reachable and has a
+seller.  Spending splits over those marketplaces by logit on V (7.2):
+
+    spend_ik = budget_i exp(V_ik) / sum_k' exp(V_ik').
+
+At k the payment splits over the wallets held and accepted by logit on
+(a_w + h [w = last wallet used]) / ``checkout_scale`` (h = ``checkout_habit``).  The last
+wallet is then re-drawn from one sampled purchase: its marketplace by spending share, its
+wallet by those checkout probabilities.  Consumer surplus is the mean logit inclusive value
+ln(1 + sum over usable k of exp V_ik) / tau.  Both parts of exp(V) = exp(common) exp(own)
+are capped at e^30 against overflow.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .. import bits
+from ..config import ConsumerConfig
+from ..market import Market
+
+CAP = 30.0  # exp(V) is computed as exp(min(common, CAP)) x exp(min(own, CAP))
+
+
+def habit_weights(holds: np.ndarray, last: np.ndarray, market: Market, cfg: ConsumerConfig) -> np.ndarray:
+    """[..., W] exp((a_w + h [w = last]) / scale) for wallets held (0 otherwise); holds [..., W], last [...]."""
+    W = market.n_wallets
+    habit = cfg.checkout_habit * (last[..., None] == np.arange(W))
+    return holds * np.exp((market.wallet_appeal + habit) / cfg.checkout_scale)
+
+
+def wallet_probabilities(holds: np.ndarray, last: np.ndarray, market: Market, cfg: ConsumerConfig) -> np.ndarray:
+    """[..., K, W] checkout probabilities of each wallet at each marketplace (logit over held and accepted)."""
+    weight = habit_weights(holds, last, market, cfg)[..., None, :] * market.accepts
+    tot = weight.sum(axis=-1, keepdims=True)
+    return np.divide(weight, tot, out=np.zeros_like(weight), where=tot > 0)
+
+
+def inverse_cdf(weights: np.ndarray, u: np.ndarray) -> np.ndarray:
+    """[N] index picked in each row of ``weights`` [N, C]: the first whose cumulative sum reaches
+    ``u`` [N] (on the rows' own scale), at most C - 1."""
+    cum = np.cumsum(weights, axis=1)
+    return np.minimum((cum < u[:, None]).sum(axis=1), weights.shape[1] - 1)
+
+
+@dataclass
+class Spending:
+    spend: np.ndarray  # [K, N] float32 value spent on each marketplace
+    total: np.ndarray  # [N] logit denominators sum_k exp(V_ik) (0: nowhere to buy)
+    open: np.ndarray  # [K] bool: k has sellers
+
+
+@dataclass
+class Payments:
+    market_wallet: np.ndarray  # [K, W] value at marketplace k paid with wallet w
+    gmv: np.ndarray  # [K]
+    last_wallet: np.ndarray  # [N] int8 wallet of the sampled purchase (unchanged where nothing was bought)
+
+
+def reference(uses, holds, last, taste, social, reach, budget, market: Market, cfg: ConsumerConfig,
+              base: np.ndarray, sellers: np.ndarray, u_market: np.ndarray, u_wallet: np.ndarray) -> dict:
+    """Plain checkout over [N, K] / [N, W] arrays; returns spend [N, K], market_wallet [K, W], the
+    last wallet [N] and surplus.  u_market, u_wallet [N] are the sampled purchase's uniforms."""
+    pay_ok = holds @ market.accepts.T > 0
+    usable = uses & pay_ok & reach & (sellers > 0)
+    own = taste + social + cfg.lam_wallet * pay_ok
+    weight = np.exp(np.minimum(base, CAP)) * np.exp(np.minimum(own, CAP)) * usable
+    total = weight.sum(axis=1)
+    spend = np.divide(weight * budget[:, None], total[:, None], out=np.zeros_like(weight), where=total[:, None] > 0)
+    prob = wallet_probabilities(holds, last, market, cfg)  # [N, K, W]
+    market_wallet = np.einsum("ik,ikw->kw", spend, prob)
+    k_pick = inverse_cdf(spend, u_market * budget)
+    w_pick = inverse_cdf(prob[np.arange(len(k_pick)), k_pick], u_wallet)
+    return {"spend": spend, "market_wallet": market_wallet, "total": total,
+            "last_wallet": np.where(total > 0, w_pick, last), "surplus": np.log1p(total).mean() / cfg.tau}
+
+
+def common_weight(base: np.ndarray, sellers: np.ndarray) -> np.ndarray:
+    """[K] float32 exp(common part of V) where k has sellers, 0 elsewhere."""
+    return (np.exp(np.minimum(base, CAP)) * (sellers > 0)).astype(np.float32)
+
+
+def own_weight(own: np.ndarray, usable: np.ndarray) -> np.ndarray:
+    """[K, R] float32 exp(own part of V) where usable (k used, reachable, a held wallet accepted)."""
+    weight = np.minimum(own, np.float32(CAP))
+    np.exp(weight, out=weight)
+    weight *= usable
+    return weight
+
+
+def spending(weight: np.ndarray, common: np.ndarray, budget: np.ndarray) -> Spending:
+    """Fast kernel: the budget split by logit, column-wise, from the own weights [K, N] and the
+    common weights [K] (exp(V) = common x own, so only the common part is new each tick)."""
+    spend = weight * common[:, None]
+    total = common @ weight
+    spend *= np.divide(budget, total, out=np.zeros_like(total), where=total > 0)[None, :]
+    return Spending(spend, total, common > 0)
+
+
+def pay(spend: Spending, held: np.ndarray, last: np.ndarray, market: Market, cfg: ConsumerConfig,
+        lane: np.ndarray, u_market: np.ndarray, u_wallet: np.ndarray) -> Payments:
+    """Fast kernel: wallets used (held [N] sets of wallets held, last [N]; ``u_market`` [N] on the
+    budget's scale, ``u_wallet`` [N] uniforms).
+
+    All checkout choices of a consumer depend only on its wallet type (wallets held, last
+    wallet used), so spending is first summed by type (striped weighted bincounts), then
+    split by each type's checkout probabilities; the sampled purchase's wallet is a lookup in
+    the types' cumulative probabilities."""
+    K, W = market.n_markets, market.n_wallets
+    code = held.astype(np.int64) * (W + 1) + last + 1
+    kinds, index = _index(code, (1 << W) * (W + 1))
+    kind_held = ((kinds[:, None] // (W + 1)) >> np.arange(W) & 1).astype(bool)  # [T, W]
+    prob = wallet_probabilities(kind_held, kinds % (W + 1) - 1, market, cfg)  # [T, K, W]
+    by_type = np.zeros((len(kinds), K))  # [T, K]; marketplaces without sellers sell nothing
+    live = np.flatnonzero(spend.open)
+    by_type[:, live] = bits.group_sums(index, len(kinds), [spend.spend[k] for k in live], lane)
+    market_wallet = np.einsum("tk,tkw->kw", by_type, prob)
+    # the sampled purchase: marketplace by spending, then wallet by the type's probabilities there
+    k_pick = _inverse_cdf_columns(spend.spend, u_market)
+    cum = np.ascontiguousarray(np.cumsum(prob, axis=2, dtype=np.float32).reshape(-1, W).T)  # [W, T * K]
+    at = index * K + k_pick
+    w_pick = np.zeros(len(last), np.int8)
+    for w in range(W - 1):
+        w_pick += u_wallet >= cum[w].take(at)
+    last = np.where(spend.total > 0, w_pick, last).astype(np.int8)
+    return Payments(market_wallet, by_type.sum(axis=0), last)
+
+
+DENSE_TYPES = 1 << 12  # up to this many possible wallet types (8 wallets) every type gets a table row
+
+
+def _index(code: np.ndarray, bound: int) -> tuple[np.ndarray, np.ndarray]:
+    """(wallet types, index of each consumer's type among them): all ``bound`` possible types while
+    they are few, else the distinct types present (the number of wallets then stays polynomial)."""
+    if bound <= DENSE_TYPES:
+        return np.arange(bound), code
+    kinds = np.unique(code)
+    return kinds, np.searchsorted(kinds, code)
+
+
+def _inverse_cdf_columns(p: np.ndarray, u: np.ndarray) -> np.ndarray:
+    """Row picked in each column of the [C, N] weights ``p`` given ``u`` [N] on the columns' scale."""
+    cum = p[0].copy()
+    pick = np.zeros(p.shape[1], np.int32)
+    for j in range(1, p.shape[0]):
+        pick += cum < u
+        cum += p[j]
+    return pick

@@ -1,0 +1,166 @@
+"""7.4 Merchant listing: a logit choice over every set of marketplaces.
+
+A revising merchant m scores each set P of listable marketplaces by
+
+    profit_m(P) = sum_{k in P} f_k(P) s_mk - F_k - kappa max(|P| - 1, 0),
+    s_mk = (margin_m - c_k - fee_k) w_m r_k / U   (+ the same for an approved mini-program
+                                                    mirroring k's listings),
+
+with r_k last tick's sales per unit of merchant weight, F_k the listing fee, kappa the
+multi-homing cost (all in units U of mean sales per merchant) and f_k(P) the traffic factor
+of 7.5: under an exclusivity deal (P within one alliance) or expected throttling (P spans
+alliances) on marketplaces that demand exclusivity, 1 elsewhere.  With Gumbel noise of scale
+eta (``choice_noise``) the choice is a logit: P(P) proportional to exp(profit(P) / eta).  The
+sets are ordered by their bit pattern (marketplace j is bit j) and drawn with one uniform
+against the cumulative probabilities.
+
+:func:`reference` lists all 2^L sets.  :func:`choose`, the kernel, draws the same set from
+the same uniform in time polynomial in L: because profit is a sum over the set's members,
+with a factor that depends only on whether the set stays within one alliance and a cost
+linear in its size, the probability mass of every branch of the bit-by-bit draw has a closed
+form in sums of softplus terms (see :class:`_Masses`).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..config import MerchantConfig
+from ..market import Market
+from .enforcement import expected_throttling, traffic_factor
+
+
+def sales_profit(margin: np.ndarray, weight: np.ndarray, rate: np.ndarray, fee: np.ndarray, market: Market,
+                 unit: float) -> np.ndarray:
+    """[K, R] s_mk, profit on sales before the traffic factor, in units (mirrored channels: their own terms)."""
+    per_sale = margin[None, :] - (market.commission + fee)[:, None]
+    return per_sale * weight[None, :] * rate[:, None] / unit
+
+
+def factors(market: Market, cfg: MerchantConfig) -> tuple[np.ndarray, np.ndarray]:
+    """([K], [K]) traffic factors of a member of a set within one alliance, and of one spanning alliances."""
+    demands = market.demands_exclusivity
+    within = np.where(demands, traffic_factor(cfg, True, 0.0), 1.0)
+    across = np.where(demands, traffic_factor(cfg, False, expected_throttling(cfg)), 1.0)
+    return within, across
+
+
+def probabilities(margin, weight, rate, fee, market: Market, cfg: MerchantConfig, unit: float
+                  ) -> tuple[np.ndarray, np.ndarray]:
+    """(sets [S, K] bool, their choice probabilities [S, R]) for the R revisers (margin, weight [R];
+    rate, fee [K]), over all S = 2^L sets of the L listable marketplaces."""
+    listable = np.flatnonzero(market.listable)
+    L, K = len(listable), market.n_markets
+    sets = np.zeros((1 << L, K), bool)
+    sets[:, listable] = np.arange(1 << L)[:, None] >> np.arange(L) & 1  # set s holds marketplace j if bit j of s
+    groups_in = [len(set(market.market_group[row])) for row in sets]
+    within, across = factors(market, cfg)
+    f = np.where(np.array(groups_in)[:, None] <= 1, within, across) * sets  # [S, K] factor of each member
+    for k, source in market.mirrored:  # an approved mini-program sells for its source's listings
+        f[:, k] = f[:, source] if market.active[k] else 0.0
+    s = sales_profit(margin, weight, rate, fee, market, unit)  # [K, R]
+    size = sets.sum(axis=1)
+    profit = f @ s - (sets @ market.fixed_fee + cfg.multihoming_cost * np.maximum(size - 1, 0))[:, None]
+    p = np.exp((profit - profit.max(axis=0)) / cfg.choice_noise)
+    return sets, p / p.sum(axis=0)
+
+
+def reference(margin, weight, rate, fee, market: Market, cfg: MerchantConfig, unit: float,
+              u: np.ndarray) -> np.ndarray:
+    """[R, K] listing sets chosen by the R revisers with uniforms u [R] (inverse CDF over the sets)."""
+    sets, p = probabilities(margin, weight, rate, fee, market, cfg, unit)
+    pick = np.minimum((np.cumsum(p, axis=0) < u[None, :]).sum(axis=0), len(sets) - 1)
+    return sets[pick]
+
+
+def _log_expm1(x: np.ndarray) -> np.ndarray:
+    """log(e^x - 1) = x + log(1 - e^-x) for x >= 0 (-inf at 0), without overflow."""
+    with np.errstate(divide="ignore"):
+        return x + np.log(-np.expm1(-x))
+
+
+class _Masses:
+    """Log probability masses of the sets that extend a chosen part A by members below position t.
+
+    With a_j = (f_j s_j - F_j - kappa) / eta for each listable marketplace j (f: within one
+    alliance, or across alliances), a set P weighs exp(sum_{j in P} a_j + kappa / eta [P
+    nonempty]).  Summed over all subsets B of some members below t, prod (1 + e^a_j) =
+    exp(sum softplus(a_j)); so every mass below is a sum of softplus terms, and the sets that
+    span two alliances or more are counted by adding the marketplaces one at a time (no
+    differences of large numbers)."""
+
+    def __init__(self, a_within: np.ndarray, a_across: np.ndarray, group: np.ndarray, bonus: float):
+        L, R = a_within.shape
+        G = int(group.max()) + 1
+        self.bonus, self.G = bonus, G  # kappa / eta, earned by any nonempty set
+        member = (group[None, :] == np.arange(G)[:, None])[:, :, None]  # [G, L, 1]
+
+        def below(x):  # [..., L, R] -> [..., L + 1, R]: sums over the positions below t
+            out = np.zeros(x.shape[:-2] + (L + 1, R))
+            np.cumsum(x, axis=-2, out=out[..., 1:, :])
+            return out
+
+        sw, sx = np.logaddexp(0, a_within), np.logaddexp(0, a_across)  # softplus
+        # [G, L + 1, R]: within alliance g, any subset of g's members below t (the set stays within g)
+        self.stay = below(member * sw)
+        # ... a subset of g's members with at least one other alliance's member below t (factors across)
+        self.leave = below(member * sx) + _log_expm1(below(~member * sx))
+        self.across = below(sx)  # [L + 1, R] any subset below t, factors across
+        singles = np.logaddexp.reduce(_log_expm1(self.stay), axis=0)  # nonempty, within one alliance
+        spanning = np.full((L + 1, R), -np.inf)  # sets below t spanning two alliances or more
+        for j in range(L):  # sets gaining member j: j plus any set below with a member outside j's alliance
+            spanning[j + 1] = np.logaddexp(spanning[j], a_across[j] + self.leave[group[j], j])
+        self.from_empty = np.logaddexp(0, bonus + np.logaddexp(singles, spanning))  # [L + 1, R] A empty
+
+    def log_mass(self, t: int, state: np.ndarray, s_within: np.ndarray, s_across: np.ndarray) -> np.ndarray:
+        """[R] log mass of the sets A + B, B below position t, for A described by ``state`` (-1 empty,
+        g within alliance g, G spanning) and its weights ``s_within``, ``s_across``."""
+        cols = np.arange(len(state))
+        g = np.clip(state, 0, self.G - 1)
+        single = np.logaddexp(s_within + self.stay[g, t, cols], s_across + self.leave[g, t, cols]) + self.bonus
+        spanning = s_across + self.across[t] + self.bonus
+        return np.where(state < 0, self.from_empty[t], np.where(state < self.G, single, spanning))
+
+
+ENUMERATE_UP_TO = 8  # listable marketplaces for which listing all 2^L sets is the faster draw
+
+
+def choose(margin, weight, rate, fee, market: Market, cfg: MerchantConfig, unit: float,
+           u: np.ndarray, enumerate_up_to: int = ENUMERATE_UP_TO) -> np.ndarray:
+    """Fast kernel of :func:`reference`: the same [R, K] sets from the same uniforms.  Up to
+    ``enumerate_up_to`` listable marketplaces it lists every set (the reference); beyond, it draws bit
+    by bit from the highest listable marketplace down, each bit set when the uniform falls past
+    the mass of the sets without it (time polynomial in L)."""
+    listable = np.flatnonzero(market.listable)
+    L, R = len(listable), len(u)
+    if L <= enumerate_up_to:
+        return reference(margin, weight, rate, fee, market, cfg, unit, u)
+    lists = np.zeros((R, market.n_markets), bool)
+    if L == 0 or R == 0:
+        return lists
+    s = sales_profit(margin, weight, rate, fee, market, unit)
+    for k, source in market.mirrored:
+        if market.active[k]:
+            s[source] += s[k]
+    within, across = factors(market, cfg)
+    kappa = cfg.multihoming_cost
+    fixed = market.fixed_fee[listable, None]
+    a_within = (within[listable, None] * s[listable] - fixed - kappa) / cfg.choice_noise  # [L, R]
+    a_across = (across[listable, None] * s[listable] - fixed - kappa) / cfg.choice_noise
+    group = np.unique(market.market_group[listable], return_inverse=True)[1].ravel()
+    masses = _Masses(a_within, a_across, group, kappa / cfg.choice_noise)
+    G = masses.G
+    state = np.full(R, -1)
+    s_within, s_across = np.zeros(R), np.zeros(R)
+    log_total = masses.from_empty[L]
+    rest = u.astype(np.float64)  # the uniform's remaining probability
+    for j in range(L - 1, -1, -1):
+        without = np.exp(masses.log_mass(j, state, s_within, s_across) - log_total)
+        take = rest > without
+        rest = np.where(take, rest - without, rest)
+        joined = np.where(state < 0, group[j], np.where(state == group[j], state, G))
+        state = np.where(take, joined, state)
+        s_within = np.where(take, s_within + a_within[j], s_within)
+        s_across = np.where(take, s_across + a_across[j], s_across)
+        lists[:, listable[j]] = take
+    return lists

@@ -1,0 +1,58 @@
+"""7.7 Platform strategy: commission hill-climbing and policy trial and error.
+
+The score of a strategy interval is the platform's revenue minus its expected antitrust fine,
+as a share of all spending.  Every ``strategy_interval`` ticks (alternating when both apply):
+
+* commissions (``adaptive``): reverse direction if the score fell against the last
+  commission interval, then move every commission by ``commission_step``, within
+  [0.005, 0.3];
+* policies listed in ``strategic``: a flip on trial is kept if the score did not fall and
+  undone otherwise; else, with probability ``exploration``, the next policy in turn is
+  flipped on trial.  A policy opened by an order, a mandate or a designation stays open.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..policy import PlatformPolicy
+
+COMMISSION_RANGE = (0.005, 0.3)
+
+
+def climb(commission: dict[str, float], direction: dict[str, float], score: float, last_score: float | None,
+          step: float) -> tuple[dict[str, float], dict[str, float]]:
+    """(new commissions, new directions) after one hill-climbing move."""
+    if last_score is not None and score < last_score:
+        direction = {k: -d for k, d in direction.items()}
+    lo, hi = COMMISSION_RANGE
+    return {k: float(np.clip(c + direction[k] * step, lo, hi)) for k, c in commission.items()}, direction
+
+
+def flipped(policy: PlatformPolicy, name: str, wallets: list[str], configured: dict[str, tuple[str, ...]]
+            ) -> PlatformPolicy:
+    """The record with one policy switched: exclusivity on/off, every wallet accepted or only the
+    configured ones (``configured``: marketplace -> wallets), rival links open or closed."""
+    if name == "exclusivity":
+        return policy.edit(exclusivity=not policy.exclusivity)
+    if name == "payment_openness":
+        if any(set(m.accepts) != set(wallets) for m in policy.marketplaces.values()):
+            return policy.accepting_all(wallets)
+        out = policy
+        for k, accepts in configured.items():
+            out = out.edit_marketplace(k, accepts=tuple(accepts))
+        return out
+    if name == "link_openness":
+        return policy.edit(admits_rival_links=not policy.admits_rival_links)
+    raise ValueError(f"unknown strategic policy {name!r}; allowed: ['exclusivity', 'link_openness', "
+                     "'payment_openness']")
+
+
+def mandated(policy: PlatformPolicy, name: str, wallets: list[str]) -> PlatformPolicy:
+    """The record with a policy opened for good by an order or mandate (payments or links)."""
+    policy = policy.edit(mandated=policy.mandated | {name})
+    if name == "payment_openness":
+        return policy.accepting_all(wallets)
+    if name == "link_openness":
+        return policy.edit(admits_rival_links=True)
+    return policy
