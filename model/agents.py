@@ -49,9 +49,7 @@ class Platform(mesa.Agent):
     # -- the policy record and read-only views of it ---------------------------
     def set_policy(self, policy: PlatformPolicy) -> None:
         """Put a new policy record in force (the model rebuilds its market before the next rule)."""
-        if policy != self.policy:
-            self.policy = policy
-            self.model.policy_changed()
+        self.policy = policy
 
     @property
     def commission(self) -> dict[str, float]:
@@ -139,7 +137,6 @@ class Platform(mesa.Agent):
             policy = policy.edit_marketplace(k, commission=c)
         self._last_commission_score = score
         self.set_policy(policy)
-        self.model.policy_changed()  # a commission move always re-prices, even when clipped at a bound
 
     def _start_trial(self, score: float) -> None:
         open_to_change = [p for p in self.cfg.strategic if p not in self.mandated]
@@ -160,12 +157,10 @@ class Platform(mesa.Agent):
         """Switch one strategic policy (exclusivity, payment openness or link openness)."""
         configured = {k: tuple(m.accepts) for k, m in self.cfg.marketplaces.items()}
         self.set_policy(strategy.flipped(self.policy, policy, self.model.market.wallets, configured))
-        self.model.policy_changed()
 
     def mandate(self, policy: str) -> None:
         """An order or mandate opens a policy for good (payments or links)."""
         self.set_policy(strategy.mandated(self.policy, policy, self.model.market.wallets))
-        self.model.policy_changed()
 
 
 class Regulator(mesa.Agent):
@@ -251,7 +246,6 @@ class Regulator(mesa.Agent):
                 p.mandate("link_openness")
             self.log("fine", name, amount=fine, note=f"{self.policy.fine_rate:.0%} of annual revenue")
             self.log("order", name, note=f"no exclusivity for {self.policy.remedy_ticks} ticks; open links")
-            self.model.policy_changed()
 
 
 class _View(mesa.Agent):

@@ -10,7 +10,6 @@ from __future__ import annotations
 import numpy as np
 
 _BYTE_BITS = (np.arange(256)[:, None] >> np.arange(8) & 1).astype(np.int64)  # [256, 8] bits of each byte
-_POPCOUNT = _BYTE_BITS.sum(axis=1).astype(np.uint8)  # [256] number of bits set
 
 
 def set_dtype(n_flags: int) -> np.dtype:
@@ -57,12 +56,9 @@ def flag_counts(sets: np.ndarray, n_flags: int) -> np.ndarray:
     return np.concatenate(counts)[:n_flags] if counts else np.zeros(0, np.int64)
 
 
-def sizes(sets: np.ndarray, n_flags: int) -> np.ndarray:
+def sizes(sets: np.ndarray) -> np.ndarray:
     """[R] number of flags in each set."""
-    out = np.zeros(len(sets), np.uint8)
-    for b in byte_rows(sets, n_flags):
-        out += _POPCOUNT.take(b)
-    return out
+    return np.bitwise_count(sets)
 
 
 def histogram(values: np.ndarray, bound: int) -> tuple[np.ndarray, np.ndarray]:

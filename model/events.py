@@ -33,7 +33,6 @@ def apply(model, ev: Event) -> None:
     elif ev.action == "set":
         _set(model, ev.key, ev.value)
     model.regulator.log(f"event:{ev.action}", ev.target or "all", note=ev.note or (ev.key or ""))
-    model.policy_changed()
 
 
 def _set(model, key: str, value) -> None:

@@ -42,7 +42,7 @@ class MerchantPopulation:
         self.on_demanding = (self.pattern & t(market.demanding_set)) != 0  # [M] under a "choose one" rule
         self.defiant = enforcement.defying_sets(self.pattern, market)
         self.exclusive = self.on_demanding & ~self.defiant
-        self.n_listings = bits.sizes(self.pattern & t(market.listable_set), market.n_markets)  # mirrors not counted
+        self.n_listings = bits.sizes(self.pattern & t(market.listable_set))  # mirrors not counted
         self.counts, self.weight_listed, self.margin_listed = self._by @ self.listed  # [K] each
 
     def throttled(self, tick: int, market: Market | None = None) -> np.ndarray:

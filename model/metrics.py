@@ -74,9 +74,7 @@ def collect(model) -> dict[str, float]:
     mk, cons, mer, buy = model.market, model.consumers, model.merchants, model.last_purchases
     out: dict[str, float] = {}
     sv, sc = shares(buy.value), shares(buy.count)
-    held_sets, holding = bits.histogram(cons.held, 1 << mk.n_wallets)  # sets of wallets held, and how many hold each
-    used_sets, using = bits.histogram(cons.used, 1 << mk.n_markets)
-    holders = (bits.unpack(held_sets, mk.n_wallets) @ holding / cons.n).tolist()
+    holders = (bits.flag_counts(cons.held, mk.n_wallets) / cons.n).tolist()
     for name, value, count, held in zip(mk.wallets, sv.tolist(), sc.tolist(), holders):
         out[f"pay_share_value_{name}"] = value
         out[f"pay_share_count_{name}"] = count
@@ -100,8 +98,8 @@ def collect(model) -> dict[str, float]:
     pays_with = (bits.unpack(patterns, mk.n_markets).T & mk.active) @ mk.accepts  # [listing sets, W]
     for name, value in zip(mk.wallets, (merchants @ (pays_with > 0) / mer.m).tolist()):
         out[f"wallet_reach_{name}"] = value
-    out["consumer_wallet_multihoming"] = holding[bits.sizes(held_sets, mk.n_wallets) >= 2].sum() / cons.n
-    out["consumer_market_multihoming"] = using[bits.sizes(used_sets, mk.n_markets) >= 2].sum() / cons.n
+    out["consumer_wallet_multihoming"] = np.count_nonzero(bits.sizes(cons.held) >= 2) / cons.n
+    out["consumer_market_multihoming"] = np.count_nonzero(bits.sizes(cons.used) >= 2) / cons.n
     out["merchant_multihoming"] = np.count_nonzero(mer.n_listings >= 2) / mer.m
     out["merchant_exclusive_share"] = np.count_nonzero(mer.exclusive) / mer.m
     out["merchant_throttled_share"] = np.count_nonzero(mer.throttled(int(model.time), mk)) / mer.m

@@ -77,7 +77,6 @@ class WalledGardens(mesa.Model):
         self._timeline: dict[int, list] = {}
         for ev in cfg.events:
             self._timeline.setdefault(ev.tick, []).append(ev)
-        self._dirty = False
         # a first purchase round so that metrics and merchant decisions have data at tick 0
         self.last_purchases: Purchases = self.consumers.checkout(self.market, self.base_utility(), self.sellers(),
                                                                  self.rng)
@@ -98,16 +97,16 @@ class WalledGardens(mesa.Model):
         """Every platform's policy record, in config order."""
         return [p.policy for p in self.platforms]
 
-    def policy_changed(self) -> None:
-        """Mark the market stale; it is rebuilt before the next rule runs."""
-        self._dirty = True
-
-    def _sync_market(self) -> None:
-        if self._dirty:
-            self.market = Market.build(self.cfg, self.policies(), int(self.time))
-            self.merchants.derive(self.market)
-            self.consumers.refresh(self.market)
-            self._dirty = False
+    def sync_market(self) -> bool:
+        """Rebuild the market if a policy record, or what is in force at this tick (a remedy ends),
+        differs from what it was built from; consumers then re-perceive it.  True if rebuilt."""
+        tick = int(self.time)
+        if self.market.same_policies(self.policies(), tick):
+            return False
+        self.market = Market.build(self.cfg, self.policies(), tick)
+        self.merchants.derive(self.market)
+        self.consumers.refresh(self.market)
+        return True
 
     def sellers(self) -> np.ndarray:
         """[K] number of merchants listed on each marketplace."""
@@ -132,10 +131,10 @@ class WalledGardens(mesa.Model):
         tick = int(self.time)
         for ev in self._timeline.get(tick, []):
             events.apply(self, ev)
-        self._sync_market()
+        self.sync_market()
         for p in self.platforms:
             p.step()
-        self._sync_market()
+        self.sync_market()
         buy = self.last_purchases
         rate = self.merchants.sales_rate(buy.gmv)
         fee = self._fee_by_market(buy)
@@ -146,7 +145,7 @@ class WalledGardens(mesa.Model):
         self.last_purchases = self.consumers.checkout(self.market, base, sellers, self.rng)
         self._settle()
         self.regulator.step()
-        self._sync_market()
+        self.sync_market()
         self.current = metrics.collect(self)
         metrics.check_finite(self.current, tick)
         self.datacollector.collect(self)

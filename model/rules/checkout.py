@@ -112,7 +112,7 @@ def pay(spend: Spending, held: np.ndarray, last: np.ndarray, market: Market, cfg
     the types' cumulative probabilities."""
     K, W = market.n_markets, market.n_wallets
     code = held.astype(np.int64) * (W + 1) + last + 1
-    kinds, index = _index(code, (1 << W) * (W + 1))
+    kinds, index = _index(code, (1 << W) * (W + 1), K * W)
     kind_held = ((kinds[:, None] // (W + 1)) >> np.arange(W) & 1).astype(bool)  # [T, W]
     prob = wallet_probabilities(kind_held, kinds % (W + 1) - 1, market, cfg)  # [T, K, W]
     by_type = np.zeros((len(kinds), K))  # [T, K]; marketplaces without sellers sell nothing
@@ -130,14 +130,18 @@ def pay(spend: Spending, held: np.ndarray, last: np.ndarray, market: Market, cfg
     return Payments(market_wallet, by_type.sum(axis=0), last)
 
 
-DENSE_TYPES = 1 << 12  # up to this many possible wallet types (8 wallets) every type gets a table row
-
-
-def _index(code: np.ndarray, bound: int) -> tuple[np.ndarray, np.ndarray]:
-    """(wallet types, index of each consumer's type among them): all ``bound`` possible types while
-    they are few, else the distinct types present (the number of wallets then stays polynomial)."""
-    if bound <= DENSE_TYPES:
+def _index(code: np.ndarray, bound: int, row: int) -> tuple[np.ndarray, np.ndarray]:
+    """(wallet types, index of each consumer's type among them): every one of the ``bound`` possible
+    types while their tables (``row`` numbers each) are small beside the consumers, else only the
+    types present (so the cost stays polynomial in the number of wallets)."""
+    if bound * row <= code.size // 4:
         return np.arange(bound), code
+    if bound <= 4 * code.size:
+        counts = np.bincount(code, minlength=bound)
+        kinds = np.flatnonzero(counts)
+        remap = np.zeros(bound, np.intp)
+        remap[kinds] = np.arange(len(kinds))
+        return kinds, remap[code]
     kinds = np.unique(code)
     return kinds, np.searchsorted(kinds, code)
 

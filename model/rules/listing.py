@@ -101,23 +101,28 @@ class _Masses:
             return out
 
         sw, sx = np.logaddexp(0, a_within), np.logaddexp(0, a_across)  # softplus
-        # [G, L + 1, R]: within alliance g, any subset of g's members below t (the set stays within g)
-        self.stay = below(member * sw)
-        # ... a subset of g's members with at least one other alliance's member below t (factors across)
-        self.leave = below(member * sx) + _log_expm1(below(~member * sx))
-        self.across = below(sx)  # [L + 1, R] any subset below t, factors across
-        singles = np.logaddexp.reduce(_log_expm1(self.stay), axis=0)  # nonempty, within one alliance
+        self.stay = below(member * sw)  # [G, L + 1, R] subsets of g's members below t (within factors)
+        self.across_in = below(member * sx)  # ... with the across factors
+        self.across_out = below(~member * sx)  # subsets of the other alliances' members below t
+        self.across = below(sx)  # [L + 1, R] any subset below t, across factors
+        top = self.stay.max(axis=0)  # log of the sum over g of (e^stay_g - 1), scaled by its largest term
+        with np.errstate(divide="ignore"):
+            singles = top + np.log((np.exp(self.stay - top) - np.exp(-top)).sum(axis=0))  # nonempty, one alliance
         spanning = np.full((L + 1, R), -np.inf)  # sets below t spanning two alliances or more
         for j in range(L):  # sets gaining member j: j plus any set below with a member outside j's alliance
-            spanning[j + 1] = np.logaddexp(spanning[j], a_across[j] + self.leave[group[j], j])
+            spanning[j + 1] = np.logaddexp(spanning[j], a_across[j] + self.leave(group[j], j))
         self.from_empty = np.logaddexp(0, bonus + np.logaddexp(singles, spanning))  # [L + 1, R] A empty
+
+    def leave(self, g, t: int, cols=slice(None)) -> np.ndarray:
+        """Log mass of the subsets below t of g's members plus at least one other alliance's member."""
+        return self.across_in[g, t, cols] + _log_expm1(self.across_out[g, t, cols])
 
     def log_mass(self, t: int, state: np.ndarray, s_within: np.ndarray, s_across: np.ndarray) -> np.ndarray:
         """[R] log mass of the sets A + B, B below position t, for A described by ``state`` (-1 empty,
         g within alliance g, G spanning) and its weights ``s_within``, ``s_across``."""
         cols = np.arange(len(state))
-        g = np.clip(state, 0, self.G - 1)
-        single = np.logaddexp(s_within + self.stay[g, t, cols], s_across + self.leave[g, t, cols]) + self.bonus
+        g = np.minimum(np.maximum(state, 0), self.G - 1)
+        single = np.logaddexp(s_within + self.stay[g, t, cols], s_across + self.leave(g, t, cols)) + self.bonus
         spanning = s_across + self.across[t] + self.bonus
         return np.where(state < 0, self.from_empty[t], np.where(state < self.G, single, spanning))
 
