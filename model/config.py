@@ -31,8 +31,11 @@ __all__ = ["BadKey", "ConfigError", "ScenarioConfig", "format_error", "load", "r
 
 # Bounds keep the model's arithmetic finite (exp of utilities in float32, budgets in float32,
 # logits divided by noise scales) for every valid value, not only for sensible ones.
-UTILITY_MAX = 100.0  # |weights, costs, qualities, thresholds| in utility units
+UTILITY_MAX = 100.0  # |weights, costs, thresholds| in utility units
 APPEAL_MAX = 20.0  # |wallet appeal| and checkout habit: exp((appeal + habit) / checkout_scale) < 1e175
+# Checkout weights are exp(V) in float32 and budgets are divided by their sum: V must stay above
+# about -60 for every consumer (taste up to 6 sd below 0, low quality, high price sensitivity)
+QUALITY_MAX, TAU_MAX, TASTE_SD_MAX = 10.0, 10.0, 5.0
 MAX_TICKS = 10_000  # run length and every duration in ticks
 MAX_MARKETPLACES = 10  # listing patterns and reach tables have 2**K entries
 MAX_WALLETS = 8  # checkout tables have 2**W * (W + 1) wallet types
@@ -68,14 +71,14 @@ class ConsumerConfig(_Strict):
     g_indirect: NonNeg = 2.0  # weight of own spending at sellers accepting the wallet
     wallet_noise: Noise = 1.0  # logistic scale of adoption noise
     wallet_revision: Probability = 0.2  # share of consumers reconsidering wallets each tick
-    tau: NonNeg = 1.0  # price sensitivity
+    tau: Annotated[float, Field(ge=0, le=TAU_MAX)] = 1.0  # price sensitivity
     b_merchants: NonNeg = 1.0  # seller-side network effect b_M
     lam_wallet: NonNeg = 1.5  # bonus for holding a wallet the marketplace accepts
     g_links: NonNeg = 1.0  # word of mouth through links shared in the super-app
     switching_cost: NonNeg = 1.0  # cost of starting on a new marketplace
     multihoming_threshold: Utility = 0.5  # extra utility needed to add a marketplace
     market_revision: Probability = 0.2
-    taste_sd: NonNeg = 1.0  # sd of fixed idiosyncratic marketplace taste
+    taste_sd: Annotated[float, Field(ge=0, le=TASTE_SD_MAX)] = 1.0  # sd of fixed idiosyncratic marketplace taste
     market_noise: NonNeg = 0.3  # sd of per-tick utility shocks
     checkout_habit: Annotated[float, Field(ge=0, le=APPEAL_MAX)] = 1.0  # bonus of the last wallet used at checkout
     checkout_scale: Annotated[float, Field(ge=0.1, le=UTILITY_MAX)] = 1.0  # logit scale of the checkout wallet
@@ -120,7 +123,7 @@ class RegulatorConfig(_Strict):
 class MarketplaceConfig(_Strict):
     """A storefront (marketplace or mini-program) owned by a platform."""
 
-    quality: Utility = 1.0  # v_k
+    quality: Annotated[float, Field(ge=-QUALITY_MAX, le=QUALITY_MAX)] = 1.0  # v_k
     commission: Annotated[float, Field(ge=0, le=0.5)] = 0.03
     fixed_fee: NonNeg = 0.0  # per listing per tick, in units of mean sales
     ticket: Annotated[float, Field(ge=1e-3, le=1e6)] = 1.0  # mean purchase size (value/count)

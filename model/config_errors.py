@@ -152,7 +152,8 @@ def format_error(err: ValidationError | BadKey | Exception, source: Any, model: 
     ``model`` is the schema validated (the scenario, or a part of it at ``prefix``);
     ``origins`` maps locations to the file that set them (see ``config.origins_of``)."""
     if isinstance(err, ValidationError):
-        errors = err.errors(include_url=False)
+        # an unknown key first: a misspelt key is also why a required one is "missing"
+        errors = sorted(err.errors(include_url=False), key=lambda e: e["type"] != "extra_forbidden")
         loc, msg = _describe(errors[0], model, tuple(prefix))
         if len(errors) > 1:
             msg += f" (and {len(errors) - 1} more problem{'s' * (len(errors) > 2)})"
