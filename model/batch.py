@@ -342,7 +342,7 @@ def execute(spec: RunSpec) -> dict:
     try:
         from .runner import simulate
 
-        cfg = config_mod.validate(apply_overrides(spec.config, spec.overrides), spec.source)
+        cfg = config_mod.validate(apply_overrides(spec.config, spec.overrides, spec.source), spec.source)
         df, log = simulate(cfg, steps=spec.steps, seed=spec.seed)
         df = _decorate(df, spec)
         log = _decorate(log, spec, tick=False)

@@ -10,7 +10,10 @@ can override one field of one platform:
     exclusivity = false
 
 Every error is raised as :class:`ConfigError` with a one-line message naming
-the file, the dotted key and what is allowed.
+the file that set the bad key (an ``extends`` parent, or an override), the dotted
+key and what is allowed (see :mod:`model.config_errors`).  Validators raise
+:class:`BadKey` (a location and a message) so that their errors are located too;
+:func:`format_error` formats any pydantic error of the schema or a part of it.
 """
 
 from __future__ import annotations
@@ -220,9 +223,7 @@ def _check_names(cfg: ScenarioConfig) -> None:
     seen_wallet: dict[str, str] = {}
     seen_market: dict[str, str] = {}
     for pname, p in cfg.platforms.items():
-        if not re.match(NAME_PATTERN, pname):
-            raise BadKey(("platforms", pname), f"platform name {pname!r} not allowed; allowed: letters, digits, "
-                                                "'_' and '-' (not first)")
+        _check_name(("platforms", pname), "platform", pname)
         if p.wallet is not None:
             other = seen_wallet.setdefault(p.wallet.name, pname)
             if other != pname:
@@ -230,9 +231,7 @@ def _check_names(cfg: ScenarioConfig) -> None:
                              f"wallet name {p.wallet.name!r} is also the wallet of platforms.{other}; "
                              "wallet names must be unique")
         for mname in p.marketplaces:
-            if not re.match(NAME_PATTERN, mname):
-                raise BadKey(("platforms", pname, "marketplaces", mname),
-                             f"marketplace name {mname!r} not allowed; allowed: letters, digits, '_' and '-' (not first)")
+            _check_name(("platforms", pname, "marketplaces", mname), "marketplace", mname)
             other = seen_market.setdefault(mname, pname)
             if other != pname:
                 raise BadKey(("platforms", pname, "marketplaces", mname),
@@ -251,6 +250,11 @@ def _check_names(cfg: ScenarioConfig) -> None:
         for k in table:
             if k not in allowed:
                 raise BadKey(("consumer", key, k), unknown(what, k, list(allowed)))
+
+
+def _check_name(loc: Loc, what: str, name: str) -> None:
+    if not re.match(NAME_PATTERN, name):
+        raise BadKey(loc, f"{what} name {name!r} not allowed; allowed: letters, digits, '_' and '-' (not first)")
 
 
 def _check_marketplaces(cfg: ScenarioConfig) -> None:
