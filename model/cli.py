@@ -34,10 +34,11 @@ class OneLineErrors(TyperGroup):
         except Exception as err:  # noqa: BLE001 - every error becomes one line
             if debug and not isinstance(err, (typer.TyperException, ConfigError)):
                 raise
-            message, code = error_line(err)
-            if type(err).__name__ == "NoArgsIsHelpError":
-                typer.echo(message, err=True)
+            if type(err).__name__ == "NoArgsIsHelpError":  # a bare command: its help, as click shows it
+                typer.echo(err.format_message(), err=True)
+                code = 2
             else:
+                message, code = error_line(err)
                 typer.secho(f"error: {message}", fg=typer.colors.RED, err=True)
         if standalone_mode:
             sys.exit(code)
@@ -48,10 +49,8 @@ def error_line(err: BaseException) -> tuple[str, int]:
     """(one-line message, exit code) for an error that reached the top."""
     from .metrics import NonFiniteMetric
 
-    if isinstance(err, (typer.Abort, KeyboardInterrupt)):
+    if isinstance(err, typer.Abort):  # Ctrl-C (click turns KeyboardInterrupt into Abort)
         return "interrupted", 130
-    if type(err).__name__ == "NoArgsIsHelpError":  # a bare command: its help, as click shows it
-        return err.format_message(), 2
     if isinstance(err, typer.TyperException):  # typer's (vendored click's) usage and parameter errors
         text = " ".join(err.format_message().split())
         ctx = getattr(err, "ctx", None)
