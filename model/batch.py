@@ -4,14 +4,16 @@ Layout of a batch directory ``DIR``::
 
     DIR/manifest.json          the planned runs of the latest batch (specs, seeds, master seed)
     DIR/runs/<run_id>.parquet  one finished run, long format: run_id, scenario, group,
-                               replication, seed, tick, [param.<key> ...], metric columns.
-                               Its existence is the run's "done" marker (written via
-                               temp file + rename, so it is either complete or absent).
+                               replication, seed, tick, [param.<key> ...], metric columns
+    DIR/done/<run_id>.json     its done marker: rows, size and SHA-256 of the run file,
+                               written last (every file goes via temp file + rename)
     DIR/logs/<run_id>.parquet  that run's regulator/event log
     DIR/failed/<run_id>.json   a run that raised: error and traceback (removed on success)
     DIR/report.html            see :mod:`model.report`
 
-Rerunning the same command resumes: run ids whose parquet file exists are skipped.
+Rerunning the same command resumes: runs whose file matches its done marker (readable
+parquet, the expected rows, the stored checksum) are skipped; damaged ones are named and
+rerun.
 A run id is a stable hash of (scenario config content, overrides, replication, seed,
 steps), so changing any of them makes new runs instead of reusing stale ones.
 
@@ -56,7 +58,8 @@ from .config import ConfigError
 
 MASTER_SEED = 20250101
 MANIFEST = "manifest.json"
-RUNS, LOGS, FAILED = "runs", "logs", "failed"
+RUNS, LOGS, FAILED, DONE = "runs", "logs", "failed", "done"
+MAX_REPLICATIONS = 100_000  # also the most Latin hypercube samples
 SCHEDULER_TIMEOUT = "15s"  # how long to try reaching a Dask scheduler
 _LHS_KEY = 0x4C4853  # spawn key of the Latin hypercube's own random stream ("LHS")
 
@@ -149,13 +152,16 @@ def run_id_for(content: dict, overrides: dict, replication: int, seed: int, step
 
 def read_scenario(path: Path | str) -> dict:
     """A scenario file's resolved content, as :func:`model.config.load` sees it."""
-    path = Path(path)
-    raw = config_mod.read_raw(path)
-    raw.setdefault("name", path.stem)
-    return raw
+    return config_mod.read_raw(path)
 
 
 apply_overrides = config_mod.with_overrides
+
+
+def _validate_point(path: Path, layers: list, content: dict, overrides: dict) -> config_mod.ScenarioConfig:
+    """The scenario with one sweep point's overrides, errors naming the file or override."""
+    raw = apply_overrides(content, overrides, path)
+    return config_mod.validate(raw, path, layers + config_mod.override_layers(overrides, path))
 
 
 # --------------------------------------------------------------------------- sweeps
@@ -186,6 +192,8 @@ def parse_lhs(items: Sequence[str]) -> dict[str, tuple[float, float, bool]]:
             lo, hi = float(lo_s), float(hi_s)
         except ValueError:
             raise ConfigError(f"--lhs {item!r}: expected KEY=LOW:HIGH with numbers, e.g. consumer.g_direct=0.5:3")
+        if not (np.isfinite(lo) and np.isfinite(hi)):
+            raise ConfigError(f"--lhs {item!r}: LOW and HIGH must be finite numbers")
         if not lo < hi:
             raise ConfigError(f"--lhs {item!r}: LOW must be below HIGH")
         if key in out:
@@ -215,14 +223,17 @@ def sweep_points(grid: dict[str, list] | None = None, lhs: dict[str, tuple] | No
                  samples: int = 10, master_seed: int = MASTER_SEED) -> list[dict]:
     """Points of a sweep: the grid's cartesian product times ``samples`` Latin hypercube
     draws (seeded from the master seed).  No grid and no LHS -> one empty point."""
+    both = sorted(set(grid or {}) & set(lhs or {}))
+    if both:
+        raise ConfigError(f"--grid and --lhs both sweep {both[0]!r}; allowed: one sweep per key")
+    if not 1 <= samples <= MAX_REPLICATIONS:
+        raise ConfigError(f"--samples {samples}: allowed: 1 to {MAX_REPLICATIONS}")
     grid_pts: list[dict] = [{}]
     if grid:
         keys = list(grid)
         grid_pts = [dict(zip(keys, combo)) for combo in itertools.product(*(grid[k] for k in keys))]
     lhs_pts: list[dict] = [{}]
     if lhs:
-        if samples < 1:
-            raise ConfigError(f"--samples {samples}: must be at least 1")
         from scipy.stats import qmc
 
         keys = list(lhs)
@@ -262,6 +273,7 @@ class Plan:
     overrides: dict
     points: list[dict]
     common_seeds: bool = False
+    largest: config_mod.ScenarioConfig | None = None  # the run needing the most memory (model.resources)
 
 
 def plan(paths: Sequence[Path | str], replications: int, steps: int | None = None,
@@ -274,22 +286,29 @@ def plan(paths: Sequence[Path | str], replications: int, steps: int | None = Non
     scenario uses the same seed for a replication (common random numbers), so scenarios
     that differ only after a policy event share their history up to it.
     """
-    if replications < 1:
-        raise ConfigError(f"--replications {replications}: must be at least 1")
-    if steps is not None and steps < 1:
-        raise ConfigError(f"--steps {steps}: must be at least 1")
+    if not 1 <= replications <= MAX_REPLICATIONS:
+        raise ConfigError(f"--replications {replications}: allowed: 1 to {MAX_REPLICATIONS}")
+    if steps is not None and not 1 <= steps <= config_mod.MAX_TICKS:
+        raise ConfigError(f"--steps {steps}: allowed: 1 to {config_mod.MAX_TICKS} (size.steps)")
+    if not 0 <= master_seed < 2**63:
+        raise ConfigError(f"--seed {master_seed}: allowed: 0 <= seed < 2**63")
     if not paths:
         raise ConfigError("no scenario files given")
     overrides = dict(overrides or {})
     points = list(points) if points else [{}]
+    from .resources import run_bytes
+
     seen: dict[str, str] = {}
     loaded = []
+    largest = None
     for p in paths:
         path = Path(p)
         if path.suffix != ".toml":
             raise ConfigError(f"{path}: not a scenario file (expected a .toml file)")
-        content = read_scenario(path)
-        cfgs = [config_mod.validate(apply_overrides(content, {**overrides, **pt}), path) for pt in points]
+        layers = config_mod.read_layers(path)
+        content = config_mod.merge_layers(layers)
+        cfgs = [_validate_point(path, layers, content, {**overrides, **pt}) for pt in points]
+        largest = max([c for c in (largest, *cfgs) if c is not None], key=run_bytes)
         cfg = cfgs[0]
         if cfg.name in seen and seen[cfg.name] != str(path):
             raise ConfigError(f"{path}: key 'name': scenario name {cfg.name!r} is also used by {seen[cfg.name]}; "
@@ -313,7 +332,7 @@ def plan(paths: Sequence[Path | str], replications: int, steps: int | None = Non
     scen = [{"name": cfg.name, "source": str(path), "description": cfg.description,
              "content_sha256": hashlib.sha256(json.dumps(content, sort_keys=True, default=str).encode()).hexdigest()}
             for path, content, cfg, _ in loaded]
-    return Plan(specs, scen, int(master_seed), replications, steps, overrides, points, common_seeds)
+    return Plan(specs, scen, int(master_seed), replications, steps, overrides, points, common_seeds, largest)
 
 
 # --------------------------------------------------------------------------- worker
@@ -323,7 +342,7 @@ def execute(spec: RunSpec) -> dict:
     try:
         from .runner import simulate
 
-        cfg = config_mod.validate(apply_overrides(spec.config, spec.overrides), spec.source)
+        cfg = config_mod.validate(apply_overrides(spec.config, spec.overrides, spec.source), spec.source)
         df, log = simulate(cfg, steps=spec.steps, seed=spec.seed)
         df = _decorate(df, spec)
         log = _decorate(log, spec, tick=False)
@@ -395,8 +414,70 @@ def run_path(out: Path, run_id: str) -> Path:
     return Path(out) / RUNS / f"{run_id}.parquet"
 
 
-def is_done(out: Path, run_id: str) -> bool:
-    return run_path(out, run_id).is_file()
+def marker_path(out: Path, run_id: str) -> Path:
+    return Path(out) / DONE / f"{run_id}.json"
+
+
+def _sha256(path: Path) -> str:
+    with open(path, "rb") as fh:
+        return hashlib.file_digest(fh, "sha256").hexdigest()
+
+
+NOT_FINISHED = "not finished"
+NO_MARKER = "run file without a done marker"
+
+
+def check_run(out: Path | str, run_id: str, rows: int | None = None) -> str | None:
+    """None if the finished run ``run_id`` is intact, else what is wrong with it
+    (:data:`NOT_FINISHED` if there is no run file).  Intact: the parquet file matches its
+    done marker (size and SHA-256) and its footer reads with the marker's rows and with
+    ``rows``, if given.  A run file may lack only its marker (:data:`NO_MARKER`) if a
+    batch was killed between the two renames, or was written before markers existed."""
+    import pyarrow.parquet as pq
+
+    path, marker = run_path(out, run_id), marker_path(out, run_id)
+    if not path.is_file():
+        return "done marker without its run file" if marker.is_file() else NOT_FINISHED
+    try:
+        done = json.loads(marker.read_text()) if marker.is_file() else None
+        if done is not None and (path.stat().st_size != done["bytes"] or _sha256(path) != done["sha256"]):
+            return "run file does not match the checksum in its done marker"
+        n = pq.read_metadata(path).num_rows
+    except (OSError, ValueError, KeyError, TypeError) as err:  # pyarrow's ArrowInvalid is a ValueError
+        return f"unreadable ({type(err).__name__}: {' '.join(str(err).split())[:120]})"
+    for expected in (rows, (done or {}).get("rows")):
+        if expected is not None and n != expected:
+            return f"{n} rows, expected {expected}"
+    return NO_MARKER if done is None else None
+
+
+def is_done(out: Path, run_id: str, rows: int | None = None) -> bool:
+    """The run finished and its result is intact (see :func:`check_run`)."""
+    return check_run(out, run_id, rows) is None
+
+
+def _mark_done(out: Path, run_id: str) -> None:
+    import pyarrow.parquet as pq
+
+    path = run_path(out, run_id)
+    body = {"rows": pq.read_metadata(path).num_rows, "bytes": path.stat().st_size, "sha256": _sha256(path)}
+    _atomic_write(marker_path(out, run_id), lambda fh: fh.write(json.dumps(body).encode()))
+
+
+def _discard(out: Path, run_id: str) -> None:
+    for path in (marker_path(out, run_id), run_path(out, run_id), Path(out) / LOGS / f"{run_id}.parquet"):
+        path.unlink(missing_ok=True)
+
+
+def unreadable_runs(out: Path | str, runs: Iterable[dict]) -> list[dict]:
+    """Manifest entries of ``runs`` whose result file exists but is damaged, as failure records
+    (run_id, group, replication, seed, error) for the report."""
+    bad = []
+    for r in runs:
+        problem = check_run(out, r["run_id"])
+        if problem not in (None, NOT_FINISHED, NO_MARKER):
+            bad.append({**r, "error": f"result file skipped: {problem}; rerun the batch to redo it"})
+    return bad
 
 
 def _atomic_write(path: Path, write: Callable[[Any], None]) -> None:
@@ -428,6 +509,7 @@ def write_run(out: Path, outcome: dict) -> Path:
                                            b"walled_gardens": json.dumps(info).encode()})
     target = run_path(out, rid)
     _atomic_write(target, lambda fh: pq.write_table(table, fh))
+    _mark_done(out, rid)  # last: the run counts as finished only once its checksum is stored
     (out / FAILED / f"{rid}.json").unlink(missing_ok=True)
     return target
 
@@ -510,6 +592,7 @@ class BatchResult:
     done: int  # finished by this call
     failed: list[str]  # run ids that raised
     elapsed: float
+    damaged: dict[str, str] = field(default_factory=dict)  # finished runs found damaged (and rerun): id -> why
 
 
 def run_batch(p: Plan | Sequence[RunSpec], out: Path | str, workers: int = 1, scheduler: str | None = None,
@@ -525,21 +608,26 @@ def run_batch(p: Plan | Sequence[RunSpec], out: Path | str, workers: int = 1, sc
         specs = list(p)
         p = Plan(specs, [], MASTER_SEED, max((s.replication for s in specs), default=-1) + 1, None, {}, [{}])
     out = Path(out)
-    for sub in (RUNS, LOGS, FAILED):
+    for sub in (RUNS, LOGS, FAILED, DONE):
         (out / sub).mkdir(parents=True, exist_ok=True)
     t0 = time.perf_counter()
     with _lock(out):
-        for stale in itertools.chain((out / RUNS).glob(".*.tmp"), (out / LOGS).glob(".*.tmp"),
-                                     (out / FAILED).glob(".*.tmp")):
+        for stale in itertools.chain.from_iterable((out / sub).glob(".*.tmp") for sub in (RUNS, LOGS, FAILED, DONE)):
             stale.unlink(missing_ok=True)  # left by a killed batch
         specs = list({s.run_id: s for s in p.specs}.values())
-        todo = [s for s in specs if not is_done(out, s.run_id)]
+        todo, damaged = _verify(out, specs)
         skipped = len(specs) - len(todo)
+        if todo and executor is None and not scheduler and p.largest is not None:
+            from .resources import check_fits  # local processes share this machine's memory
+
+            check_fits([p.largest], min(workers, len(todo)), "batch")
         write_manifest(out, p, {"workers": workers, "scheduler": scheduler})
         failed: list[str] = []
         done = 0
         bar = tqdm(total=len(specs), initial=skipped, unit="run", desc="batch", disable=not progress,
                    dynamic_ncols=True, smoothing=0.1)
+        for rid, why in damaged.items():
+            bar.write(f"run {rid}: finished result damaged ({why}); running it again")
         try:
             if todo:
                 ctx = (contextlib.nullcontext((executor, slots or 4)) if executor is not None
@@ -560,7 +648,37 @@ def run_batch(p: Plan | Sequence[RunSpec], out: Path | str, workers: int = 1, sc
                             bar.set_postfix(failed=len(failed))
         finally:
             bar.close()
-    return BatchResult(out, len(specs), skipped, done, failed, time.perf_counter() - t0)
+    return BatchResult(out, len(specs), skipped, done, failed, time.perf_counter() - t0, damaged)
+
+
+def _verify(out: Path, specs: list[RunSpec]) -> tuple[list[RunSpec], dict[str, str]]:
+    """(runs still to do, damaged finished runs: id -> why).  Damaged results are removed so
+    that they are run again; an intact run file missing only its marker gets one."""
+    todo, damaged = [], {}
+    for spec in specs:
+        problem = check_run(out, spec.run_id, rows=spec.steps + 1)
+        if problem == NO_MARKER:
+            problem = None if _adopt(out, spec) else f"{NO_MARKER}, and it does not read in full"
+        if problem is None:
+            continue
+        if problem != NOT_FINISHED:
+            damaged[spec.run_id] = problem
+            _discard(out, spec.run_id)
+        todo.append(spec)
+    return todo, damaged
+
+
+def _adopt(out: Path, spec: RunSpec) -> bool:
+    """Give a run file without a done marker (a batch killed between the two renames) its marker
+    if it reads in full with the expected rows."""
+    import pyarrow.parquet as pq
+
+    try:
+        pq.read_table(run_path(out, spec.run_id))  # rows were checked from the footer
+    except (OSError, ValueError):
+        return False
+    _mark_done(out, spec.run_id)
+    return True
 
 
 def _stream(ex: Executor, specs: Iterable[RunSpec], slots: int) -> Iterator[tuple[RunSpec, dict]]:
@@ -602,11 +720,11 @@ def run_info(path: Path | str) -> dict:
 
 
 def result_files(out: Path | str, run_ids: Iterable[str] | None = None) -> list[Path]:
-    """Finished run files in ``out`` (only ``run_ids`` if given), in run-id order."""
+    """Finished run files in ``out`` (only ``run_ids`` if given), in run-id order; damaged ones
+    (see :func:`check_run` and :func:`unreadable_runs`) are left out."""
     out = Path(out)
-    if run_ids is None:
-        return sorted((out / RUNS).glob("*.parquet"))
-    return [f for f in (run_path(out, r) for r in sorted(set(run_ids))) if f.is_file()]
+    ids = sorted(set(run_ids)) if run_ids is not None else sorted(f.stem for f in (out / RUNS).glob("*.parquet"))
+    return [run_path(out, r) for r in ids if check_run(out, r) in (None, NO_MARKER)]
 
 
 def dataset(out: Path | str, run_ids: Iterable[str] | None = None):

@@ -1,21 +1,94 @@
-"""Command line: ``walled-gardens run|batch|report|viz``."""
+"""Command line: ``walled-gardens run|batch|report|viz``.
+
+Every error is one line on stderr (``error: ...``) and a non-zero exit code: 2 for bad
+input (a scenario, an option, a path), 1 for a run that failed.  ``--debug`` (anywhere
+on the command line) shows the traceback of an unexpected error instead.
+"""
 
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 from typing import Annotated
 
 import typer
+from typer.core import TyperGroup
 
-from .config import ConfigError, load
+from .config import MAX_TICKS, ConfigError, load
 
-app = typer.Typer(add_completion=False, no_args_is_help=True,
+SEED_MAX = 2**63 - 1
+
+
+class OneLineErrors(TyperGroup):
+    """The command group, reporting every error as one line (usage errors included)."""
+
+    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
+        argv = list(sys.argv[1:] if args is None else args)
+        debug = "--debug" in argv
+        argv = [a for a in argv if a != "--debug"]
+        try:
+            rv = super().main(args=argv, prog_name=prog_name, complete_var=complete_var, standalone_mode=False,
+                              **extra)
+            code = rv if isinstance(rv, int) else 0
+        except Exception as err:  # noqa: BLE001 - every error becomes one line
+            if debug and not isinstance(err, (typer.TyperException, ConfigError)):
+                raise
+            if type(err).__name__ == "NoArgsIsHelpError":  # a bare command: its help, as click shows it
+                typer.echo(err.format_message(), err=True)
+                code = 2
+            else:
+                message, code = error_line(err)
+                typer.secho(f"error: {message}", fg=typer.colors.RED, err=True)
+        if standalone_mode:
+            sys.exit(code)
+        return code
+
+
+def error_line(err: BaseException) -> tuple[str, int]:
+    """(one-line message, exit code) for an error that reached the top."""
+    from .metrics import NonFiniteMetric
+
+    if isinstance(err, typer.Abort):  # Ctrl-C (click turns KeyboardInterrupt into Abort)
+        return "interrupted", 130
+    if isinstance(err, typer.TyperException):  # typer's (vendored click's) usage and parameter errors
+        text = " ".join(err.format_message().split())
+        ctx = getattr(err, "ctx", None)
+        return (f"{text} (see `{ctx.command_path} -h`)" if ctx is not None else text), err.exit_code
+    if isinstance(err, ConfigError):
+        return str(err), 2
+    if isinstance(err, NonFiniteMetric):
+        return str(err), 1
+    if isinstance(err, MemoryError):
+        return "out of memory (see the memory estimate in the README); use a smaller size or fewer workers", 1
+    if isinstance(err, OSError):
+        where = f"{err.filename}: " if err.filename else ""
+        return f"{where}{err.strerror or err}", 1
+    text = " ".join(str(err).split())
+    return f"unexpected {type(err).__name__}: {text[:300]} (rerun with --debug for the traceback)", 1
+
+
+app = typer.Typer(name="walled-gardens", add_completion=False, no_args_is_help=True, cls=OneLineErrors,
+                  rich_markup_mode=None, pretty_exceptions_enable=False,  # plain help: flags shown as flags
+                  context_settings={"help_option_names": ["-h", "--help"]},
                   help="Agent-based simulation of competing platform ecosystems (walled gardens).")
 
 
+def _version(value: bool) -> None:
+    if value:
+        from importlib.metadata import version
+
+        typer.echo(f"walled-gardens {version('walled-gardens')}")
+        raise typer.Exit()
+
+
 @app.callback()
-def _group() -> None:
+def _group(
+    _version_flag: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
+                                                help="Show the version and exit.")] = False,
+    _debug: Annotated[bool, typer.Option("--debug", help="On an unexpected error, show its traceback "
+                                                         "(may be given anywhere on the command line).")] = False,
+) -> None:
     """walled-gardens: run scenarios, batches and reports, or open the browser visualization."""
 
 
@@ -33,53 +106,79 @@ def parse_overrides(items: list[str] | None) -> dict:
     return out
 
 
-def fail(message: str) -> None:
+def fail(message: str, code: int = 2) -> None:
     typer.secho(f"error: {message}", fg=typer.colors.RED, err=True)
-    raise typer.Exit(2)
+    raise typer.Exit(code)
 
 
 @app.command()
 def run(
-    scenario: Annotated[Path, typer.Argument(help="scenario TOML file")],
+    scenario: Annotated[Path, typer.Argument(metavar="SCENARIO.toml", help="scenario TOML file")],
     steps: Annotated[int | None, typer.Option(help="ticks to run (default: the scenario's size.steps)")] = None,
     seed: Annotated[int | None, typer.Option(help="run seed (default: the scenario's size.seed)")] = None,
     out: Annotated[Path, typer.Option(help="output directory")] = Path("results/run"),
     fmt: Annotated[str, typer.Option("--format", help="parquet or csv")] = "parquet",
-    set_: Annotated[list[str] | None, typer.Option("--set", help="override a config key: KEY=VALUE")] = None,
+    set_: Annotated[list[str] | None, typer.Option("--set", metavar="KEY=VALUE", help="override a config key (repeatable)")] = None,
 ) -> None:
     """Run one scenario and write its time series (one row per tick) and regulator log."""
+    from .metrics import NonFiniteMetric
+    from .paths import prepare_out, safe_name
+    from .resources import check_fits
     from .runner import simulate
 
     if fmt not in ("parquet", "csv"):
         fail(f"--format {fmt!r}: allowed: ['csv', 'parquet']")
+    if steps is not None and not 1 <= steps <= MAX_TICKS:
+        fail(f"--steps {steps}: allowed: 1 to {MAX_TICKS} (size.steps)")
+    if seed is not None and not 0 <= seed <= SEED_MAX:
+        fail(f"--seed {seed}: allowed: 0 <= seed < 2**63")
+    cfg = load(scenario, parse_overrides(set_))
+    check_fits([cfg], 1, f"run {scenario}")
+    prepare_out(out)
     try:
-        cfg = load(scenario, parse_overrides(set_))
         df, log = simulate(cfg, steps=steps, seed=seed, progress=True)
-    except ConfigError as err:
-        fail(str(err))
-    out.mkdir(parents=True, exist_ok=True)
-    series = out / f"{cfg.name}.{fmt}"
+    except NonFiniteMetric as err:
+        fail(f"{scenario}: {err}", code=1)
+    name = safe_name(cfg.name)
+    series = out / f"{name}.{fmt}"
     df.to_parquet(series, index=False) if fmt == "parquet" else df.to_csv(series, index=False)
-    log.to_csv(out / f"{cfg.name}_regulator.csv", index=False)
-    (out / f"{cfg.name}_config.json").write_text(cfg.model_dump_json(indent=2))
+    log.to_csv(out / f"{name}_regulator.csv", index=False)
+    (out / f"{name}_config.json").write_text(cfg.model_dump_json(indent=2))
     last = df.iloc[-1]
     shares = {c.removeprefix("pay_share_value_"): round(float(last[c]), 3) for c in df if c.startswith("pay_share_value_")}
     typer.echo(f"wrote {series} ({len(df)} ticks); payment share by value at the end: {shares}; "
                f"mean merchant reach {last['reach_mean']:.3f}")
 
 
-def _default_workers() -> int:
+def available_cpus() -> int:
     import os
 
     return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1))
 
 
+def local_workers(workers: int | None) -> int:
+    """The local worker count: the CPUs available by default, and never more (with a warning)."""
+    cpus = available_cpus()
+    if workers is None:
+        return cpus
+    if workers < 1:
+        fail(f"--workers {workers}: allowed: 1 or more (default: the {cpus} CPUs available)")
+    if workers > cpus:
+        typer.secho(f"warning: --workers {workers}: only {cpus} CPU{'s' * (cpus != 1)} available; using {cpus}",
+                    fg=typer.colors.YELLOW, err=True)
+        return cpus
+    return workers
+
+
 @app.command()
 def batch(
-    scenarios: Annotated[list[Path], typer.Argument(help="scenario TOML files, e.g. scenarios/*.toml")],
+    scenarios: Annotated[list[Path], typer.Argument(metavar="SCENARIO.toml...",
+                                                    help="scenario TOML files, e.g. scenarios/*.toml")],
     replications: Annotated[int, typer.Option(help="replications per scenario (and sweep point)")] = 10,
     steps: Annotated[int | None, typer.Option(help="ticks per run (default: each scenario's size.steps)")] = None,
-    workers: Annotated[int, typer.Option(help="local worker processes (default: CPUs available)")] = 0,
+    workers: Annotated[int | None, typer.Option(
+        help="local worker processes (default: the CPUs available, which is also the most used)",
+        show_default=False)] = None,
     out: Annotated[Path, typer.Option(help="batch directory (rerun the same command to resume)")] = Path(
         "results/batch"),
     seed: Annotated[int, typer.Option(help="master seed; run seeds derive from it with numpy SeedSequence")] = 20250101,
@@ -88,11 +187,13 @@ def batch(
     scheduler: Annotated[str | None, typer.Option(
         envvar="WALLED_GARDENS_SCHEDULER",
         help="Dask scheduler address (tcp://HOST:PORT) to run on a cluster instead of local processes")] = None,
-    set_: Annotated[list[str] | None, typer.Option("--set", help="override a config key in every run: KEY=VALUE")] = None,
+    set_: Annotated[list[str] | None, typer.Option(
+        "--set", metavar="KEY=VALUE", help="override a config key in every run (repeatable)")] = None,
     grid: Annotated[list[str] | None, typer.Option(
-        help="sweep a parameter grid (cartesian product over repeats): KEY=V1,V2,...")] = None,
+        metavar="KEY=V1,V2,...", help="sweep a parameter grid (cartesian product over repeats)")] = None,
     lhs: Annotated[list[str] | None, typer.Option(
-        help="sweep a Latin hypercube over KEY=LOW:HIGH (repeat for more keys; integers if both bounds are)")] = None,
+        metavar="KEY=LOW:HIGH",
+        help="sweep a Latin hypercube (repeat for more keys; integers if both bounds are)")] = None,
     samples: Annotated[int, typer.Option(help="Latin hypercube points (with --lhs)")] = 10,
     report: Annotated[bool, typer.Option(help="write DIR/report.html when the batch ends")] = True,
     progress: Annotated[bool, typer.Option(help="show a progress bar")] = True,
@@ -100,25 +201,24 @@ def batch(
     """Run scenarios x replications (x sweep points) in parallel, streaming each finished
     run to DIR/runs/<run_id>.parquet; then write DIR/report.html."""
     from . import batch as batch_mod
+    from .paths import prepare_out
 
     if out.exists() and not out.is_dir():
         fail(f"--out {out}: exists and is not a directory")
+    overrides = parse_overrides(set_)
+    points = batch_mod.sweep_points(batch_mod.parse_grid(grid or []), batch_mod.parse_lhs(lhs or []),
+                                    samples=samples, master_seed=seed)
+    plan = batch_mod.plan(scenarios, replications, steps=steps, master_seed=seed, overrides=overrides,
+                          points=points, common_seeds=common_seeds)
+    n_workers = 1 if scheduler else local_workers(workers)
+    prepare_out(out)
     try:
-        overrides = parse_overrides(set_)
-        points = batch_mod.sweep_points(batch_mod.parse_grid(grid or []), batch_mod.parse_lhs(lhs or []),
-                                        samples=samples, master_seed=seed)
-        plan = batch_mod.plan(scenarios, replications, steps=steps, master_seed=seed, overrides=overrides,
-                              points=points, common_seeds=common_seeds)
-        if workers < 0:
-            raise ConfigError(f"--workers {workers}: must be at least 1 (0 = CPUs available)")
-        n_workers = workers or _default_workers()
         res = batch_mod.run_batch(plan, out, workers=n_workers, scheduler=scheduler, progress=progress)
-    except (ConfigError, typer.BadParameter) as err:
-        fail(str(err))
-    except RuntimeError as err:
-        fail(str(err))
+    except RuntimeError as err:  # a worker process died: finished runs are kept
+        fail(str(err), code=1)
     where = f"Dask at {scheduler}" if scheduler else f"{n_workers} local worker{'s' * (n_workers != 1)}"
-    typer.echo(f"batch {out}: {res.total} runs ({res.skipped} already done, {res.done} finished now, "
+    damaged = f"{len(res.damaged)} damaged and rerun, " if res.damaged else ""
+    typer.echo(f"batch {out}: {res.total} runs ({res.skipped} already done, {damaged}{res.done} finished now, "
                f"{len(res.failed)} failed) in {res.elapsed:.1f}s on {where}")
     if report and res.total - len(res.failed) > 0:
         from .report import build_report
@@ -142,11 +242,9 @@ def report(
 
     if not out.is_dir():
         fail(f"{out}: not a directory (a batch directory written by `walled-gardens batch`)")
-    try:
-        path = build_report(out, html, band=band)
-    except ConfigError as err:
-        fail(str(err))
-    typer.echo(f"report: {path}")
+    if html is not None and html.is_dir():
+        fail(f"--html {html}: is a directory; give a file name, e.g. {html / 'report.html'}")
+    typer.echo(f"report: {build_report(out, html, band=band)}")
 
 
 SOLARA_ASSETS_MARKER = "@widgetti/solara-vuetify-app@10.1.1/.vendored"  # see scripts/vendor_solara_assets.sh
@@ -155,7 +253,7 @@ SOLARA_ASSETS_MARKER = "@widgetti/solara-vuetify-app@10.1.1/.vendored"  # see sc
 @app.command()
 def viz(
     host: Annotated[str, typer.Option(help="interface to bind (127.0.0.1: this machine only)")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="port to listen on")] = 8765,
+    port: Annotated[int, typer.Option(min=1, max=65535, help="port to listen on")] = 8765,
     assets: Annotated[Path | None, typer.Option(
         envvar="SOLARA_ASSETS_PROXY_CACHE_DIR",
         help="vendored Solara front-end assets (default: <repo>/.cache/solara-assets; vendored there if missing)")] = None,

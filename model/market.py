@@ -19,11 +19,8 @@ from functools import cached_property
 
 import numpy as np
 
-from .config import ScenarioConfig
+from .config import MAX_MARKETPLACES, MAX_WALLETS, ScenarioConfig
 from .policy import PlatformPolicy
-
-MAX_MARKETPLACES = 64  # consumers' and merchants' marketplace sets are read as 64-bit masks
-MAX_WALLETS = 64
 
 
 def _frozen(values, dtype=float) -> np.ndarray:

@@ -116,7 +116,7 @@ def collect(out: Path | str, band: str = "ci") -> tuple[dict, list[GroupStats], 
     columns = dset.schema.names if dset is not None else []
     metrics = metric_list(columns)
     names = [m for m, _ in metrics]
-    failures = []
+    failures = batch.unreadable_runs(out, runs)  # damaged result files: skipped and named
     for r in runs:
         f = out / batch.FAILED / f"{r['run_id']}.json"
         if f.is_file():

@@ -144,11 +144,26 @@ def test_any_executor_works_through_the_interface(reference, tmp_path):
     pd.testing.assert_frame_equal(batch.load_results(tmp_path), df1)
 
 
+def _listening() -> set[tuple[str, int]]:
+    """Addresses this process and its children listen on."""
+    import psutil
+
+    me = psutil.Process()
+    return {(c.laddr.ip, c.laddr.port) for p in [me, *me.children(recursive=True)]
+            for c in p.net_connections("inet") if c.status == psutil.CONN_LISTEN}
+
+
 def test_dask_local_cluster_gives_the_local_numbers(reference, tmp_path):
     distributed = pytest.importorskip("distributed")
     p, _, df1 = reference
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+    before = _listening()
+    # bound to the loopback interface: Dask runs code for anyone who can reach it
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
                                   dashboard_address=None, silence_logs=40) as cluster:
+        assert cluster.scheduler_address.startswith("tcp://127.0.0.1:")
+        assert all(w.startswith("tcp://127.0.0.1:") for w in cluster.scheduler_info["workers"])
+        listening = _listening() - before  # what the cluster opened
+        assert listening and all(ip == "127.0.0.1" for ip, _ in listening), listening
         res = batch.run_batch(p, tmp_path, scheduler=cluster.scheduler_address, progress=False)
     assert res.done == len(p.specs) and not res.failed
     pd.testing.assert_frame_equal(batch.load_results(tmp_path), df1)
@@ -181,6 +196,95 @@ def test_resume_redoes_only_runs_without_done_marker(reference, tmp_path):
     # a third call has nothing to do
     res = batch.run_batch(p, tmp_path, workers=1, progress=False)
     assert (res.skipped, res.done) == (len(p.specs), 0)
+
+
+def _copy_batch(src: Path, dst: Path) -> None:
+    for sub in ("runs", "logs", "done"):
+        (dst / sub).mkdir(parents=True)
+        for f in (src / sub).iterdir():
+            (dst / sub / f.name).write_bytes(f.read_bytes())
+    (dst / "manifest.json").write_text((src / "manifest.json").read_text())
+
+
+def _truncate(f: Path) -> None:
+    f.write_bytes(f.read_bytes()[: f.stat().st_size // 2])
+
+
+def _empty(f: Path) -> None:
+    f.write_bytes(b"")
+
+
+def _flip_a_byte(f: Path) -> None:  # same size, readable footer: only the checksum sees it
+    data = bytearray(f.read_bytes())
+    data[len(data) // 3] ^= 0xFF
+    f.write_bytes(bytes(data))
+
+
+def _wrong_rows(f: Path) -> None:  # a complete parquet file with a tick missing, its marker updated to match
+    df = pd.read_parquet(f).iloc[:-1]
+    df.to_parquet(f, index=False)
+    rid = f.stem
+    marker = f.parents[1] / "done" / f"{rid}.json"
+    body = json.loads(marker.read_text())
+    body.update(rows=len(df), bytes=f.stat().st_size, sha256=__import__("hashlib").sha256(f.read_bytes()).hexdigest())
+    marker.write_text(json.dumps(body))
+
+
+@pytest.mark.parametrize("damage, why", [(_truncate, "checksum"), (_empty, "checksum"), (_flip_a_byte, "checksum"),
+                                         (_wrong_rows, "rows, expected")])
+def test_resume_verifies_finished_runs_and_reruns_damaged_ones(reference, tmp_path, damage, why):
+    p, ref_out, df1 = reference
+    _copy_batch(ref_out, tmp_path)
+    hit = p.specs[1].run_id
+    damage(tmp_path / "runs" / f"{hit}.parquet")
+    before = mtimes(tmp_path)
+    if damage is not _wrong_rows:  # (its marker matches the file: only the planned steps tell)
+        # the report skips the damaged run and names it
+        from model.report import collect
+
+        _, stats, _, failures = collect(tmp_path)
+        assert [f["run_id"] for f in failures] == [hit] and why in failures[0]["error"]
+        assert sum(gs.done for gs in stats) == len(p.specs) - 1
+    # a resumed batch says so and runs it again; the others are untouched
+    res = batch.run_batch(p, tmp_path, workers=1, progress=False)
+    assert list(res.damaged) == [hit] and why in res.damaged[hit]
+    assert (res.skipped, res.done, res.failed) == (len(p.specs) - 1, 1, [])
+    after = mtimes(tmp_path)
+    assert {k: v for k, v in after.items() if k[:-8] != hit} == {k: v for k, v in before.items() if k[:-8] != hit}
+    pd.testing.assert_frame_equal(batch.load_results(tmp_path), df1)
+    assert batch.run_batch(p, tmp_path, workers=1, progress=False).damaged == {}
+
+
+def test_a_run_file_missing_only_its_marker_is_verified_and_kept(reference, tmp_path):
+    p, ref_out, df1 = reference
+    _copy_batch(ref_out, tmp_path)
+    rid = p.specs[0].run_id
+    (tmp_path / "done" / f"{rid}.json").unlink()  # killed between the two renames
+    res = batch.run_batch(p, tmp_path, workers=1, progress=False)
+    assert (res.skipped, res.done, res.damaged) == (len(p.specs), 0, {})
+    assert batch.is_done(tmp_path, rid, rows=STEPS + 1)
+    # but not if it lacks rows
+    (tmp_path / "done" / f"{rid}.json").unlink()
+    pd.read_parquet(tmp_path / "runs" / f"{rid}.parquet").iloc[:3].to_parquet(tmp_path / "runs" / f"{rid}.parquet")
+    res = batch.run_batch(p, tmp_path, workers=1, progress=False)
+    assert res.done == 1 and "rows, expected" in res.damaged[rid]
+    pd.testing.assert_frame_equal(batch.load_results(tmp_path), df1)
+
+
+def test_cli_names_damaged_runs_and_the_report_still_builds(tmp_path):
+    out = tmp_path / "b"
+    args = [str(BASE), "--replications", "2", "--steps", "3", "--workers", "1", "--out", str(out), "--no-progress",
+            *SMALL_ARGS]
+    assert run_cli(*args, "--no-report").exit_code == 0
+    victim = sorted((out / "runs").glob("*.parquet"))[0]
+    _truncate(victim)
+    res = CliRunner().invoke(app, ["report", str(out)])
+    assert res.exit_code == 0, res.output
+    assert victim.stem in (out / "report.html").read_text() and "result file skipped" in (out / "report.html").read_text()
+    res = run_cli(*args)
+    assert res.exit_code == 0, res.output
+    assert f"run {victim.stem}: finished result damaged" in res.output
+    assert "2 runs (1 already done, 1 damaged and rerun, 1 finished now, 0 failed)" in res.output
 
 
 def test_killed_batch_resumes_with_nothing_lost_or_duplicated(tmp_path):
@@ -319,12 +423,59 @@ def test_duplicate_scenario_names_are_rejected(tmp_path):
     (["--lhs", "consumer.g_direct=3:1"], "LOW must be below HIGH"),
     (["--lhs", "consumer.g_direct=a:b"], "KEY=LOW:HIGH"),
     (["--lhs", "consumer.g_direct=1:3", "--samples", "0"], "--samples 0"),
+    (["--lhs", "consumer.g_direct=0:inf"], "must be finite"),
+    (["--lhs", "consumer.g_direct=1:1e9"], "consumer.g_direct"),
+    (["--grid", "consumer.g_direct=1,Infinity"], "finite"),
+    (["--grid", "consumer.g_direct=1,2", "--lhs", "consumer.g_direct=1:3"], "--grid and --lhs both sweep"),
+    (["--steps", "100000"], "--steps 100000: allowed: 1 to 10000"),
+    (["--seed", "-1"], "--seed -1"),
+    (["--seed", str(2**70)], "--seed"),
+    (["--replications", str(10**9)], "--replications"),
+    (["--set", "platforms.amazon.exclusivity=true"], "unknown platform 'amazon'"),
+    (["--set", "platforms.tencent.wallet.name=alipay"], "wallet names must be unique"),
+    (["--out", "/proc/x"], "--out /proc/x: cannot write there"),
+    (["--workers", "0"], "--workers 0"),
 ])
 def test_bad_options_fail_with_one_line(tmp_path, args, needle):
-    res = run_cli(str(BASE), "--out", str(tmp_path / "x"), *args)
+    res = run_cli(str(BASE), "--out", str(tmp_path / "x"), *SMALL_ARGS, *args)
     assert res.exit_code == 2 and needle in res.output, res.output
     assert res.output.startswith("error: ") and len(res.output.strip().splitlines()) == 1
     assert not (tmp_path / "x").exists()
+
+
+def test_workers_are_capped_at_the_cpus_available_with_a_warning(tmp_path, monkeypatch):
+    import model.cli as cli
+
+    monkeypatch.setattr(cli, "available_cpus", lambda: 2)
+    seen = []
+    real = batch.run_batch
+    monkeypatch.setattr(batch, "run_batch", lambda plan, out, **kw: seen.append(kw["workers"]) or real(plan, out, **kw))
+    res = run_cli(str(BASE), "--replications", "1", "--steps", "2", "--workers", "10000", "--out", str(tmp_path / "w"),
+                  "--no-report", "--no-progress", *SMALL_ARGS)
+    assert res.exit_code == 0, res.output
+    assert "warning: --workers 10000: only 2 CPUs available; using 2" in res.output and seen == [2]
+    assert "on 2 local workers" in res.output
+
+
+def test_a_batch_that_does_not_fit_in_memory_is_refused_with_the_figure(tmp_path, monkeypatch):
+    from model import resources
+
+    monkeypatch.setattr(resources, "available_bytes", lambda: 3 * 10**9)
+    out = tmp_path / "m"
+    res = run_cli(str(BASE), "--replications", "4", "--steps", "2", "--workers", "2", "--out", str(out),
+                  "--set", "size.consumers=10000000", "--set", "size.social_degree=64")
+    assert res.exit_code == 2
+    lines = res.output.strip().splitlines()
+    assert len(lines) == 1 and "not enough memory" in lines[0] and "10,000,000 consumers" in lines[0], res.output
+    assert "GB per run x 2 at once" in lines[0] and "3.0 GB available" in lines[0]
+    assert not list((out / "runs").glob("*")) and not (out / "manifest.json").exists()
+    # two small runs fit; a plan whose largest point is too big does not
+    monkeypatch.setattr(resources, "available_bytes", lambda: 2 * resources.BYTES_PER_PROCESS + 10**8)
+    assert run_cli(str(BASE), "--replications", "2", "--steps", "2", "--workers", "2", "--out", str(out),
+                   "--no-report", "--no-progress", *SMALL_ARGS).exit_code == 0
+    res = run_cli(str(BASE), "--replications", "2", "--steps", "2", "--workers", "2", "--out", str(out),
+                  "--no-report", "--no-progress", *SMALL_ARGS, "--grid", "size.consumers=2000,4000000")
+    assert res.exit_code == 2 and "4,000,000 consumers" in res.output and "--workers" not in res.output.split(";")[-1][:0]
 
 
 def test_unreachable_scheduler_fails_cleanly(tmp_path, monkeypatch):

@@ -36,6 +36,9 @@ def by_pattern(consumer_sets: np.ndarray, merchant_sets: np.ndarray, n_markets: 
     return mset, _by_avoiders(consumer_sets, mset, n_markets), mcount
 
 
+CHUNK_BYTES = 1 << 24  # bitsets gathered at once, at most
+
+
 def _by_avoiders(consumer_sets: np.ndarray, mset: np.ndarray, n_markets: int) -> np.ndarray:
     """Reach of each listing set from bitsets over consumers: 1 - (consumers who can buy on none of its
     marketplaces) / N, the AND of its marketplaces' non-buyer bitsets (sets of one size at a time)."""
@@ -48,10 +51,13 @@ def _by_avoiders(consumer_sets: np.ndarray, mset: np.ndarray, n_markets: int) ->
     size = member.sum(axis=1)
     avoiders = np.full(len(mset), n, np.int64)  # the empty set: everyone avoids it
     for s in np.unique(size[size > 0]):
-        rows = np.flatnonzero(size == s)
-        listed = np.nonzero(member[rows])[1].reshape(len(rows), s)  # [sets of size s, s] their marketplaces
-        both = np.bitwise_and.reduce(cannot[listed], axis=1)
-        avoiders[rows] = np.bitwise_count(both).sum(axis=1, dtype=np.int64)
+        of_size = np.flatnonzero(size == s)
+        chunk = max(1, CHUNK_BYTES // (8 * words * s))  # sets at a time: their gathered bitsets stay small
+        for lo in range(0, len(of_size), chunk):
+            rows = of_size[lo:lo + chunk]
+            listed = np.nonzero(member[rows])[1].reshape(len(rows), s)  # [sets, s] their marketplaces
+            both = np.bitwise_and.reduce(cannot[listed], axis=1)
+            avoiders[rows] = np.bitwise_count(both).sum(axis=1, dtype=np.int64)
     return (n - avoiders) / n
 
 
