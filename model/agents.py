@@ -156,10 +156,11 @@ class Platform(mesa.Agent):
     def flip(self, policy: str) -> None:
         """Switch one strategic policy (exclusivity, payment openness or link openness)."""
         configured = {k: tuple(m.accepts) for k, m in self.cfg.marketplaces.items()}
-        self.set_policy(strategy.flipped(self.policy, policy, self.model.market.wallets, configured))
+        guest = [k for k, m in self.cfg.marketplaces.items() if m.host is not None and m.host != self.name]
+        self.set_policy(strategy.flipped(self.policy, policy, self.model.market.wallets, configured, guest))
 
     def mandate(self, policy: str) -> None:
-        """An order or mandate opens a policy for good (payments or links)."""
+        """An order or mandate opens a policy for good (payments, links or mini-program approval)."""
         self.set_policy(strategy.mandated(self.policy, policy, self.model.market.wallets))
 
 
@@ -216,8 +217,9 @@ class Regulator(mesa.Agent):
                 p.set_policy(p.policy.edit(exclusivity_banned=True))
                 p.mandate("payment_openness")
                 p.mandate("link_openness")
-                p.set_policy(p.policy.edit(admits_rival_apps=True))
-                self.log("designate_gatekeeper", p.name, note="ex ante duties: no exclusivity, open links and payments")
+                p.mandate("app_approval")
+                self.log("designate_gatekeeper", p.name,
+                         note="ex ante duties: no exclusivity, open links, payments and mini-programs")
 
     def _investigate(self, seen: regulation.Observation) -> None:
         for p in self.model.platforms:

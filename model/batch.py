@@ -274,6 +274,7 @@ class Plan:
     points: list[dict]
     common_seeds: bool = False
     largest: config_mod.ScenarioConfig | None = None  # the run needing the most memory (model.resources)
+    warnings: list[str] = field(default_factory=list)  # e.g. timeline events after the last tick
 
 
 def plan(paths: Sequence[Path | str], replications: int, steps: int | None = None,
@@ -332,7 +333,8 @@ def plan(paths: Sequence[Path | str], replications: int, steps: int | None = Non
     scen = [{"name": cfg.name, "source": str(path), "description": cfg.description,
              "content_sha256": hashlib.sha256(json.dumps(content, sort_keys=True, default=str).encode()).hexdigest()}
             for path, content, cfg, _ in loaded]
-    return Plan(specs, scen, int(master_seed), replications, steps, overrides, points, common_seeds, largest)
+    late = list(dict.fromkeys(w for _, _, cfg, s in loaded if (w := config_mod.late_events(cfg, max(s)))))
+    return Plan(specs, scen, int(master_seed), replications, steps, overrides, points, common_seeds, largest, late)
 
 
 # --------------------------------------------------------------------------- worker

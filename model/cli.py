@@ -15,7 +15,7 @@ from typing import Annotated
 import typer
 from typer.core import TyperGroup
 
-from .config import MAX_TICKS, ConfigError, load
+from .config import MAX_TICKS, ConfigError, late_events, load
 
 SEED_MAX = 2**63 - 1
 
@@ -133,6 +133,8 @@ def run(
     if seed is not None and not 0 <= seed <= SEED_MAX:
         fail(f"--seed {seed}: allowed: 0 <= seed < 2**63")
     cfg = load(scenario, parse_overrides(set_))
+    if late := late_events(cfg, steps):
+        typer.secho(f"warning: {late}", fg=typer.colors.YELLOW, err=True)
     check_fits([cfg], 1, f"run {scenario}")
     prepare_out(out)
     try:
@@ -210,6 +212,8 @@ def batch(
                                     samples=samples, master_seed=seed)
     plan = batch_mod.plan(scenarios, replications, steps=steps, master_seed=seed, overrides=overrides,
                           points=points, common_seeds=common_seeds)
+    for warning in plan.warnings:
+        typer.secho(f"warning: {warning}", fg=typer.colors.YELLOW, err=True)
     n_workers = 1 if scheduler else local_workers(workers)
     prepare_out(out)
     try:

@@ -134,6 +134,7 @@ class MarketplaceConfig(_Strict):
     host: str | None = None  # platform whose super-app hosts this mini-program
     listings_from: str | None = None  # marketplace whose merchants appear here
     pass_through: Probability = 0.5  # share of commission passed on to prices
+    launched: bool = True  # the owner offers it now (entry later, or a withdrawn mini-program: false)
 
 
 class WalletConfig(_Strict):
@@ -145,7 +146,7 @@ class WalletConfig(_Strict):
     fee: Annotated[float, Field(ge=0, le=0.1)] = 0.006
 
 
-StrategicPolicy = Literal["exclusivity", "payment_openness", "link_openness"]
+StrategicPolicy = Literal["exclusivity", "payment_openness", "link_openness", "app_approval", "miniprogram_offer"]
 
 
 class PlatformConfig(_Strict):
@@ -299,7 +300,7 @@ def _check_size(cfg: ScenarioConfig) -> None:
 #: :mod:`model.policy`) and ``regulator.``; everything else is fixed for a run
 CHANGEABLE = {
     "platform": ("exclusivity", "admits_rival_links", "admits_rival_apps"),
-    "marketplace": ("commission", "accepts", "quality", "fixed_fee"),
+    "marketplace": ("commission", "accepts", "quality", "fixed_fee", "launched"),
     "wallet": ("fee",),
     "regulator": tuple(RegulatorConfig.model_fields),
 }
@@ -314,6 +315,16 @@ def changeable_keys(cfg: ScenarioConfig) -> list[str]:
         if p.wallet is not None:
             keys += [f"platforms.{pname}.wallet.{f}" for f in CHANGEABLE["wallet"]]
     return keys
+
+
+def late_events(cfg: ScenarioConfig, steps: int | None = None) -> str | None:
+    """A warning if some timeline events come after the run's last tick (they would never fire)."""
+    steps = cfg.size.steps if steps is None else steps
+    late = sorted({ev.tick for ev in cfg.events if ev.tick > steps})
+    if not late:
+        return None
+    return (f"{cfg.name}: events at tick{'s' * (len(late) > 1)} {', '.join(map(str, late))} come after the "
+            f"run's last tick {steps} and never fire")
 
 
 def _check_event(ev: Event, where: str, cfg: ScenarioConfig) -> None:

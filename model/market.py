@@ -214,10 +214,21 @@ class Market:
         return _frozen(admits[:, None] | same_group, bool)
 
     @cached_property
+    def launched(self) -> np.ndarray:
+        """[K] bool: its owner offers it now."""
+        return self._market_policy("launched").astype(bool)
+
+    @cached_property
     def active(self) -> np.ndarray:
-        """[K] bool: stand-alone, or a mini-program its host approves (always within an alliance)."""
-        return _frozen([h < 0 or self.platform_group[h] == self.market_group[k] or self.policies[h].admits_rival_apps
-                        for k, h in enumerate(self.market_host)], bool)
+        """[K] bool: launched, and stand-alone or a mini-program its host approves (always within an alliance)."""
+        approved = [h < 0 or self.platform_group[h] == self.market_group[k] or self.policies[h].admits_rival_apps
+                    for k, h in enumerate(self.market_host)]
+        return _frozen(np.array(approved) & self.launched, bool)
+
+    @cached_property
+    def open_to_merchants(self) -> np.ndarray:
+        """[K] bool: merchants can list there themselves (a launched marketplace that mirrors nobody)."""
+        return _frozen(self.listable & self.active, bool)
 
     # -- the same as sets (bit k: marketplace k; :mod:`model.bits`) ------------------------
     def _set(self, flags) -> int:
@@ -231,6 +242,10 @@ class Market:
     @cached_property
     def listable_set(self) -> int:
         return self._set(self.listable)
+
+    @cached_property
+    def open_set(self) -> int:
+        return self._set(self.open_to_merchants)
 
     @cached_property
     def rival_sets(self) -> list[int]:

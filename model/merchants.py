@@ -25,7 +25,7 @@ class MerchantPopulation:
         self.margin = np.clip(rng.normal(cfg.margin_mean, cfg.margin_sd, m), 0.01, 0.9)
         self.weight = rng.lognormal(-0.5 * 0.6**2, 0.6, m)  # product appeal, mean 1
         self.mean_weight = self.weight.mean()
-        self.lists = (rng.random((m, market.n_markets)) < cfg.initial_listing) & market.listable[None, :]
+        self.lists = (rng.random((m, market.n_markets)) < cfg.initial_listing) & market.listable[None, :]  # open later
         self.throttled_until = np.zeros(m, np.int32)
         self._by = np.stack([np.ones(m), self.weight, self.margin * self.weight])  # for column sums by BLAS
         self.flows: settlement.Settlement | None = None
@@ -34,6 +34,7 @@ class MerchantPopulation:
     def derive(self, market: Market) -> None:
         """Everything that follows from the listings and the market: mini-programs carry their source's
         listings while approved; deals, defiance, listing counts and column sums."""
+        self.lists &= market.active | ~market.listable  # no listings where a marketplace is not offered
         for k, source in market.mirrored:
             self.lists[:, k] = self.lists[:, source] & market.active[k]
         self.listed = self.lists.astype(np.float64)  # for BLAS products (numpy has none for bool)

@@ -30,8 +30,8 @@ class MetricsCollector(mesa.DataCollector):
     """
 
     def __init__(self, keys, agent_reporters: bool = False):
-        super().__init__(model_reporters={key: (lambda m, key=key: m.current[key]) for key in keys},
-                         agent_reporters=AGENT_REPORTERS if agent_reporters else None)
+        reporters = {"seed": lambda m: m.seed} | {key: (lambda m, key=key: m.current[key]) for key in keys}
+        super().__init__(model_reporters=reporters, agent_reporters=AGENT_REPORTERS if agent_reporters else None)
         self._with_agents = agent_reporters
 
     def collect(self, model) -> None:
@@ -39,8 +39,10 @@ class MetricsCollector(mesa.DataCollector):
             super().collect(model)
             return
         self._collection_steps.append(model.time)
+        self.model_vars["seed"].append(model.seed)  # so each row of mesa.batch_run names its run's seed
         for key, values in self.model_vars.items():
-            values.append(model.current[key])
+            if key != "seed":
+                values.append(model.current[key])
 
 
 class NonFiniteMetric(ArithmeticError):
@@ -108,6 +110,8 @@ def collect(model) -> dict[str, float]:
     out["gmv"] = float(buy.gmv.sum() / cons.n)
     for p in model.platforms:
         out[f"revenue_{p.name}"] = p.revenue / cons.n
+        out[f"expected_fine_{p.name}"] = p.expected_fine / cons.n  # this tick's, as the platform weighs it
+        out[f"fines_{p.name}"] = p.fines / cons.n  # paid so far
     out["platform_revenue"] = sum(p.revenue for p in model.platforms) / cons.n
     out["fines_total"] = model.regulator.fines_total / cons.n
     out["investigations_open"] = float(len(model.regulator.investigations))

@@ -33,6 +33,12 @@ from .merchants import MerchantPopulation
 from .rules import marketplaces, regulation, settlement
 
 DEFAULT_SCENARIO = Path(__file__).resolve().parent.parent / "scenarios" / "baseline.toml"
+SCENARIO_SEED = "scenario"  # the default seed: the scenario's size.seed
+
+
+def fresh_seed() -> int:
+    """A new seed below 2**63 from numpy's SeedSequence (operating-system entropy)."""
+    return int(np.random.SeedSequence().generate_state(1, np.uint64)[0] >> np.uint64(1))
 
 
 class WalledGardens(mesa.Model):
@@ -41,7 +47,9 @@ class WalledGardens(mesa.Model):
     Args:
         scenario: a :class:`ScenarioConfig`, or a path to a scenario TOML file (default: the
             baseline scenario shipped with the package).
-        seed: run seed (overrides the scenario's ``size.seed``); ``rng`` is the same, Mesa's spelling.
+        seed: run seed; by default the scenario's ``size.seed``.  ``rng`` is the same, Mesa's spelling.
+            ``None``, as Mesa's ``batch_run`` passes for each iteration, draws a fresh seed
+            (numpy SeedSequence), kept in ``model.seed`` and in every results row.
         overrides: dotted config keys to change, e.g. ``{"size.consumers": 5000}``.
         agents: create read-only Mesa agents for every consumer and merchant (turn off for large
             batch runs: the rules never need them).
@@ -51,17 +59,17 @@ class WalledGardens(mesa.Model):
     """
 
     def __init__(self, scenario: config_mod.ScenarioConfig | str | Path = DEFAULT_SCENARIO,
-                 seed: int | None = None, overrides: dict | None = None, agents: bool = True, *,
-                 rng: int | None = None, agent_reporters: bool = False):
-        if seed is not None and rng is not None and int(seed) != int(rng):
+                 seed: int | None = SCENARIO_SEED, overrides: dict | None = None, agents: bool = True, *,
+                 rng: int | None = SCENARIO_SEED, agent_reporters: bool = False):
+        if seed != SCENARIO_SEED and rng != SCENARIO_SEED and seed != rng:
             raise ValueError(f"seed={seed} and rng={rng} disagree; give one of them")
-        seed = rng if seed is None else seed
+        seed = rng if seed == SCENARIO_SEED else seed
         if isinstance(scenario, (str, Path)):
             cfg = config_mod.load(scenario, overrides)
         else:
             raw = config_mod.with_overrides(scenario.model_dump(), overrides)
             cfg = config_mod.validate(raw, f"scenario {scenario.name!r}")
-        seed = cfg.size.seed if seed is None else int(seed)
+        seed = cfg.size.seed if seed == SCENARIO_SEED else fresh_seed() if seed is None else int(seed)
         super().__init__(rng=seed)
         self.seed, self.cfg = seed, cfg
         self.platforms = [Platform(self, name, p) for name, p in cfg.platforms.items()]

@@ -23,11 +23,12 @@ class MarketplacePolicy:
     accepts: tuple[str, ...]  # wallets accepted at checkout
     quality: float
     fixed_fee: float
+    launched: bool = True  # offered by its owner (a guest mini-program may be withdrawn)
 
     @classmethod
     def from_config(cls, m) -> MarketplacePolicy:
         return cls(commission=float(m.commission), accepts=tuple(m.accepts), quality=float(m.quality),
-                   fixed_fee=float(m.fixed_fee))
+                   fixed_fee=float(m.fixed_fee), launched=bool(m.launched))
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,7 @@
 """7.4 Merchant listing: a logit choice over every set of marketplaces.
 
-A revising merchant m scores each set P of listable marketplaces by
+A revising merchant m scores each set P of the marketplaces it can list on (launched, not
+mirrored mini-programs) by
 
     profit_m(P) = sum_{k in P} f_k(P) s_mk - F_k - kappa max(|P| - 1, 0),
     s_mk = (margin_m - c_k - fee_k) w_m r_k / U   (+ the same for an approved mini-program
@@ -49,7 +50,7 @@ def probabilities(margin, weight, rate, fee, market: Market, cfg: MerchantConfig
                   ) -> tuple[np.ndarray, np.ndarray]:
     """(sets [S, K] bool, their choice probabilities [S, R]) for the R revisers (margin, weight [R];
     rate, fee [K]), over all S = 2^L sets of the L listable marketplaces."""
-    listable = np.flatnonzero(market.listable)
+    listable = np.flatnonzero(market.open_to_merchants)
     L, K = len(listable), market.n_markets
     sets = np.zeros((1 << L, K), bool)
     sets[:, listable] = np.arange(1 << L)[:, None] >> np.arange(L) & 1  # set s holds marketplace j if bit j of s
@@ -136,7 +137,7 @@ def choose(margin, weight, rate, fee, market: Market, cfg: MerchantConfig, unit:
     ``enumerate_up_to`` listable marketplaces it lists every set (the reference); beyond, it draws bit
     by bit from the highest listable marketplace down, each bit set when the uniform falls past
     the mass of the sets without it (time polynomial in L)."""
-    listable = np.flatnonzero(market.listable)
+    listable = np.flatnonzero(market.open_to_merchants)
     L, R = len(listable), len(u)
     if L <= enumerate_up_to:
         return reference(margin, weight, rate, fee, market, cfg, unit, u)

@@ -7,7 +7,8 @@ Utility of marketplace k for consumer i:
            + taste_ik                                                     (i's own part)
 
 with v_k the quality, c_k the commission, pt_k its pass-through to prices, S_k the sellers
-listed (mirrored for mini-programs), S_mean their mean over listable marketplaces, and F_ik
+listed (mirrored for mini-programs), S_mean their mean over the marketplaces merchants can list
+on (launched, not mirrored), and F_ik
 the share of i's contacts using k (word of mouth, perceived when i reconsiders).  A reviser
 draws V + sigma z (z standard normal) and keeps k if that is above 0, adds a k it does not
 use if it is above ``switching_cost`` + threshold (``multihoming_threshold`` if it already
@@ -26,8 +27,8 @@ from ..market import Market
 def base_utility(market: Market, cfg: ConsumerConfig, sellers: np.ndarray) -> np.ndarray:
     """[K] float32 common part of V: quality, price and the seller-side network effect."""
     price = 1.0 + market.pass_through * market.commission
-    listable = market.listable
-    mean_sellers = max(sellers @ listable / np.count_nonzero(listable), 1e-9)
+    listable = market.open_to_merchants
+    mean_sellers = max(sellers @ listable / max(np.count_nonzero(listable), 1), 1e-9)
     base = market.quality - cfg.tau * price + cfg.b_merchants * np.log1p(sellers / mean_sellers)
     return base.astype(np.float32)
 

@@ -6,7 +6,9 @@ as a share of all spending.  Every ``strategy_interval`` ticks (alternating when
 * commissions (``adaptive``): reverse direction if the score fell against the last
   commission interval, then move every commission by ``commission_step``, within
   [0.005, 0.3];
-* policies listed in ``strategic``: a flip on trial is kept if the score did not fall and
+* policies listed in ``strategic`` (exclusivity, payment openness, link openness, approval
+  of rival mini-programs in its super-app, the offer of its own mini-programs in rivals'
+  super-apps): a flip on trial is kept if the score did not fall and
   undone otherwise; else, with probability ``exploration``, the next policy in turn is
   flipped on trial.  A policy opened by an order, a mandate or a designation stays open.
 """
@@ -29,10 +31,12 @@ def climb(commission: dict[str, float], direction: dict[str, float], score: floa
     return {k: float(np.clip(c + direction[k] * step, lo, hi)) for k, c in commission.items()}, direction
 
 
-def flipped(policy: PlatformPolicy, name: str, wallets: list[str], configured: dict[str, tuple[str, ...]]
-            ) -> PlatformPolicy:
+def flipped(policy: PlatformPolicy, name: str, wallets: list[str], configured: dict[str, tuple[str, ...]],
+            guest: list[str] = ()) -> PlatformPolicy:
     """The record with one policy switched: exclusivity on/off, every wallet accepted or only the
-    configured ones (``configured``: marketplace -> wallets), rival links open or closed."""
+    configured ones (``configured``: marketplace -> wallets), rival links open or closed, rival
+    mini-programs approved or suspended (a host), its mini-programs in rivals' super-apps (``guest``)
+    launched or withdrawn."""
     if name == "exclusivity":
         return policy.edit(exclusivity=not policy.exclusivity)
     if name == "payment_openness":
@@ -44,8 +48,15 @@ def flipped(policy: PlatformPolicy, name: str, wallets: list[str], configured: d
         return out
     if name == "link_openness":
         return policy.edit(admits_rival_links=not policy.admits_rival_links)
-    raise ValueError(f"unknown strategic policy {name!r}; allowed: ['exclusivity', 'link_openness', "
-                     "'payment_openness']")
+    if name == "app_approval":
+        return policy.edit(admits_rival_apps=not policy.admits_rival_apps)
+    if name == "miniprogram_offer":
+        out = policy
+        for k in guest:
+            out = out.edit_marketplace(k, launched=not policy.marketplaces[k].launched)
+        return out
+    raise ValueError(f"unknown strategic policy {name!r}; allowed: ['app_approval', 'exclusivity', 'link_openness', "
+                     "'miniprogram_offer', 'payment_openness']")
 
 
 def mandated(policy: PlatformPolicy, name: str, wallets: list[str]) -> PlatformPolicy:
@@ -55,4 +66,6 @@ def mandated(policy: PlatformPolicy, name: str, wallets: list[str]) -> PlatformP
         return policy.accepting_all(wallets)
     if name == "link_openness":
         return policy.edit(admits_rival_links=True)
+    if name == "app_approval":
+        return policy.edit(admits_rival_apps=True)
     return policy

@@ -33,6 +33,7 @@ def run(path: Path, seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
     df = m.results()
     df = df[df.tick % KEEP_EVERY == 0]
     log = m.regulator_log()[["tick", "action", "target", "amount"]]
+    df = df.drop(columns="seed")
     for frame in (df, log):
         frame.insert(0, "seed", seed)
         frame.insert(0, "scenario", path.stem)
