@@ -84,10 +84,13 @@ def collect(model) -> dict[str, float]:
     out["hhi_value"] = hhi(sv)
     out["hhi_count"] = hhi(sc)
     gshare = shares(buy.gmv)
+    buyers = bits.flag_counts(buy.can_buy, mk.n_markets) / cons.n  # [K] share of consumers who can buy there
     retention = cons.retention ** 12  # annualised monthly retention
-    for name, g, sellers, commission, kept in zip(mk.marketplaces, gshare.tolist(), (mer.counts / mer.m).tolist(),
-                                                  mk.commission.tolist(), retention.tolist()):
+    for name, g, sellers, commission, kept, buying in zip(mk.marketplaces, gshare.tolist(),
+                                                          (mer.counts / mer.m).tolist(), mk.commission.tolist(),
+                                                          retention.tolist(), buyers.tolist()):
         out[f"gmv_share_{name}"] = g
+        out[f"buyers_{name}"] = buying
         out[f"sellers_{name}"] = sellers
         out[f"commission_{name}"] = commission
         out[f"retention_{name}"] = kept

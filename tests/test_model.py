@@ -214,3 +214,12 @@ value = 3.5
     assert m.cfg.platforms["jd"].marketplaces["jd"].quality == 0.8  # the validated config is never edited
     df = m.results()
     assert df["commission_taobao"].iloc[1] != pytest.approx(0.08)
+
+
+def test_open_links_raise_the_outsiders_reach():
+    """ByteDance's Douyin, outside both alliances: when WeChat opens rival links (the MIIT order),
+    more consumers can buy on Douyin and it sells more."""
+    closed, opened = end_state("bytedance_douyin"), end_state("bytedance_douyin_links")
+    assert opened["buyers_douyin"] > closed["buyers_douyin"] + 0.05
+    assert opened["gmv_share_douyin"] > closed["gmv_share_douyin"]
+    assert closed["sellers_douyin"] > 0.1 and closed["pay_share_value_douyin_pay"] > 0
