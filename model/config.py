@@ -65,6 +65,7 @@ class SizeConfig(_Strict):
     steps: Annotated[int, Field(ge=1, le=MAX_TICKS)] = 120
     seed: Annotated[int, Field(ge=0, le=2**63 - 1)] = 42
     social_degree: Annotated[int, Field(ge=1, le=64)] = 10
+    rewire: Probability = 0.1  # share of ring-lattice contacts rewired at random (1: a random graph)
 
 
 class ConsumerConfig(_Strict):

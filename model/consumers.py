@@ -61,10 +61,11 @@ class Purchases:
 class ConsumerPopulation:
     """All consumers' state as numpy arrays; one instance per model."""
 
-    def __init__(self, n: int, degree: int, cfg: ConsumerConfig, market: Market, rng: np.random.Generator):
+    def __init__(self, n: int, degree: int, cfg: ConsumerConfig, market: Market, rng: np.random.Generator,
+                 rewire: float = 0.1):
         self.n, self.cfg = n, cfg
         K, W = market.n_markets, market.n_wallets
-        self.network = SmallWorld(n, degree, rng)
+        self.network = SmallWorld(n, degree, rng, rewire=rewire)
         self.taste = np.ascontiguousarray((rng.standard_normal((n, K)) * cfg.taste_sd).astype(np.float32).T)
         self.budget = rng.lognormal(-cfg.budget_sigma**2 / 2, cfg.budget_sigma, n).astype(np.float32)
         self.budget *= np.float32(cfg.budget_mean)

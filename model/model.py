@@ -77,7 +77,8 @@ class WalledGardens(mesa.Model):
         self.market = Market.build(cfg, self.policies(), 0)
         n, m = cfg.size.consumers, cfg.size.merchants
         self.unit = n * cfg.consumer.budget_mean / m  # mean spend per merchant per tick
-        self.consumers = ConsumerPopulation(n, cfg.size.social_degree, cfg.consumer, self.market, self.rng)
+        self.consumers = ConsumerPopulation(n, cfg.size.social_degree, cfg.consumer, self.market, self.rng,
+                                            cfg.size.rewire)
         self.merchants = MerchantPopulation(m, cfg.merchant, self.market, self.unit, self.rng)
         if agents or agent_reporters:
             Consumer.create_agents(self, n, idx=list(range(n)))
