@@ -23,9 +23,11 @@ class Platform(mesa.Agent):
 
     Its policies are one immutable :class:`PlatformPolicy` record (``policy``); events, orders
     and its own strategy replace it through :meth:`set_policy`.  Strategy (7.7): every
-    ``strategy_interval`` ticks it hill-climbs its commissions (``adaptive``) and/or tries
-    flipping a policy listed in ``strategic``, on its score: revenue minus expected fines as a
-    share of all spending."""
+    ``strategy_interval`` ticks it hill-climbs its commissions (``adaptive``) and its price to
+    buyers (``adaptive_consumer_price``), and/or tries flipping a policy listed in
+    ``strategic``, on its score: revenue minus expected fines, per consumer.  It holds cash
+    (``initial_cash`` plus revenue, minus operating costs and fines) and exits when it runs out,
+    if its cash is limited."""
 
     def __init__(self, model, name: str, cfg: PlatformConfig):
         super().__init__(model)
@@ -35,12 +37,20 @@ class Platform(mesa.Agent):
         self.policy = PlatformPolicy.from_config(cfg)
         self.revenue = 0.0  # this tick
         self.revenue_history: deque[float] = deque(maxlen=12)
-        self.cash = 0.0
+        n = model.cfg.size.consumers
+        self.limited_cash = cfg.initial_cash is not None  # it can run out of cash and exit
+        self.cash = (cfg.initial_cash or 0.0) * n
+        self.operating_cost = cfg.operating_cost * n  # per tick
+        self.subsidy_budget = None if cfg.subsidy_budget is None else cfg.subsidy_budget * n
+        self.subsidies = 0.0  # paid so far
+        self.exited = False
         self.fines = 0.0
         self.practised_exclusivity: list[int] = []  # ticks with exclusivity in force
         self.expected_fine = 0.0  # this tick, as estimated from the regulator's rule
         self._direction = {k: 1.0 for k in cfg.marketplaces}
+        self._price_direction = {k: 1.0 for k in cfg.marketplaces}
         self._last_commission_score: float | None = None
+        self._last_price_score: float | None = None
         self._interval_score = 0.0
         self._phase = 0  # position in the cycle of strategy moves
         self._trial: tuple[str, float] | None = None  # policy on trial and the score before it
@@ -54,6 +64,10 @@ class Platform(mesa.Agent):
     @property
     def commission(self) -> dict[str, float]:
         return {k: m.commission for k, m in self.policy.marketplaces.items()}
+
+    @property
+    def consumer_price(self) -> dict[str, float]:
+        return {k: m.consumer_price for k, m in self.policy.marketplaces.items()}
 
     @property
     def accepts(self) -> dict[str, list[str]]:
@@ -93,15 +107,40 @@ class Platform(mesa.Agent):
         return float(sum(self.revenue_history))
 
     # -- book-keeping ------------------------------------------------------------
-    def book(self, revenue: float, total_spend: float, expected_fine: float = 0.0) -> None:
-        """Record this tick's revenue (commissions, listing fees, wallet fees) and expected fine."""
+    def book(self, revenue: float, subsidies: float, expected_fine: float = 0.0) -> None:
+        """Record this tick's revenue (net of its own costs and of the ``subsidies`` it paid buyers)
+        and expected fine; pay the operating cost; stop subsidies once their budget is spent, and
+        exit when the cash runs out."""
         self.revenue = revenue
         self.revenue_history.append(revenue)
-        self.cash += revenue
+        self.cash += revenue - self.operating_cost
+        self.subsidies += subsidies
         self.expected_fine = expected_fine
-        self._interval_score += (revenue - expected_fine) / max(total_spend, 1e-12)
+        # the score of an interval is taken over its second half, once buyers and merchants have
+        # had time to respond to the last move
+        if int(self.model.time) % self.cfg.strategy_interval >= self.cfg.strategy_interval // 2:
+            self._interval_score += (revenue - self.operating_cost - expected_fine) / self.model.cfg.size.consumers
         if self.exclusivity_in_force:
             self.practised_exclusivity.append(int(self.model.time))
+        if self.subsidy_budget is not None and self.subsidies >= self.subsidy_budget:
+            self.set_policy(self._without_subsidies())
+        if self.limited_cash and self.cash < 0 and not self.exited:
+            self.exit()
+
+    def _without_subsidies(self) -> PlatformPolicy:
+        policy = self.policy
+        for k, p in self.consumer_price.items():
+            policy = policy.edit_marketplace(k, consumer_price=max(p, 0.0))
+        return policy
+
+    def exit(self) -> None:
+        """Out of cash: the platform withdraws its marketplaces for good."""
+        self.exited = True
+        policy = self.policy
+        for k in policy.marketplaces:
+            policy = policy.edit_marketplace(k, launched=False)
+        self.set_policy(policy)
+        self.model.regulator.log("exit", self.name, note="out of cash")
 
     def pay_fine(self, amount: float) -> float:
         """Pay a fine out of cash; never more than the cash held (no negative money)."""
@@ -116,14 +155,18 @@ class Platform(mesa.Agent):
         if t == 0 or t % self.cfg.strategy_interval:
             return
         score, self._interval_score = self._interval_score, 0.0
-        moves = (["commission"] if self.cfg.adaptive and self.cfg.marketplaces else []) + \
-            (["policy"] if self.cfg.strategic else [])
+        has_markets = bool(self.cfg.marketplaces) and not self.exited
+        moves = (["commission"] if self.cfg.adaptive and has_markets else []) + \
+            (["consumer_price"] if self.cfg.adaptive_consumer_price and has_markets else []) + \
+            (["policy"] if self.cfg.strategic and not self.exited else [])
         if not moves:
             return
         move = moves[self._phase % len(moves)]
         self._phase += 1
         if move == "commission":
             self._climb_commissions(score)
+        elif move == "consumer_price":
+            self._climb_consumer_prices(score)
         elif self._trial is not None:
             self._judge_trial(score)
         elif self.model.rng.random() < self.cfg.exploration:
@@ -136,6 +179,18 @@ class Platform(mesa.Agent):
         for k, c in new.items():
             policy = policy.edit_marketplace(k, commission=c)
         self._last_commission_score = score
+        self.set_policy(policy)
+
+    def _climb_consumer_prices(self, score: float) -> None:
+        out_of_budget = self.subsidy_budget is not None and self.subsidies >= self.subsidy_budget
+        lo, hi = strategy.CONSUMER_PRICE_RANGE
+        new, self._price_direction = strategy.climb(self.consumer_price, self._price_direction, score,
+                                                    self._last_price_score, self.cfg.commission_step,
+                                                    (0.0 if out_of_budget else lo, hi))
+        policy = self.policy
+        for k, p in new.items():
+            policy = policy.edit_marketplace(k, consumer_price=p)
+        self._last_price_score = score
         self.set_policy(policy)
 
     def _start_trial(self, score: float) -> None:
@@ -175,6 +230,8 @@ class Regulator(mesa.Agent):
         self.investigations: dict[str, int] = {}  # platform -> tick opened
         self.actions: list[dict] = []  # log of what the regulator did (and of timeline events)
         self.fines_total = 0.0
+        self.breaches: dict[str, int] = {}  # ex ante: breaches fined so far, per platform
+        self._flagged: set[str] = set()  # platforms flagged for predatory pricing, while it lasts
 
     @property
     def cfg(self) -> RegulatorConfig:
@@ -194,32 +251,74 @@ class Regulator(mesa.Agent):
         seen = self.model.observed
         if self.policy.mode == "ex_ante":
             self._designate(seen)
+            self._enforce_duties(seen)
         else:
             self._investigate(seen)
         self._decide()
+        self._flag_predation(seen)
 
     def expected_fines(self, seen: regulation.Observation) -> dict[str, float]:
         """Per platform, this tick's expected fine: P(investigation) x fine, if it is violating
         (ex post regime only).  Platforms weigh it against revenue in their strategy."""
         out = {p.name: 0.0 for p in self.model.platforms}
-        if self.policy.mode != "ex_post" or not self.active:
+        if not self.active:
             return out
-        tick = int(self.model.time)
+        tick, wallets = int(self.model.time), self.model.market.wallets
         for p in self.model.platforms:
-            if regulation.violating(p.policy, p.cfg.social, tick):
+            if self.policy.mode == "ex_post" and regulation.violating(p.policy, p.cfg.social, tick):
                 out[p.name] = regulation.expected_fine(self.policy, seen.share[p.name], seen.complaints[p.name],
                                                        p.annual_revenue())
+            elif self.policy.mode == "ex_ante" and regulation.breached(p.policy, wallets, tick):
+                out[p.name] = regulation.expected_fine(self.policy, seen.group_share[p.group],
+                                                       seen.complaints[p.name], p.annual_revenue())
         return out
 
     def _designate(self, seen: regulation.Observation) -> None:
         for p in self.model.platforms:
-            if seen.share[p.name] >= self.policy.gatekeeper_share and not p.exclusivity_banned:
-                p.set_policy(p.policy.edit(exclusivity_banned=True))
-                p.mandate("payment_openness")
-                p.mandate("link_openness")
-                p.mandate("app_approval")
-                self.log("designate_gatekeeper", p.name,
-                         note="ex ante duties: no exclusivity, open links, payments and mini-programs")
+            if seen.group_share[p.group] >= self.policy.gatekeeper_share and not p.policy.duties:
+                self._impose_duties(p)
+                self.log("designate_gatekeeper", p.name, note=f"alliance {p.group}: share "
+                         f"{seen.group_share[p.group]:.2f}; duties: {', '.join(sorted(p.policy.duties))}")
+
+    def _impose_duties(self, p: Platform) -> None:
+        """Duties for a designated platform: those it chooses itself it must meet (and may breach);
+        the others are opened for good."""
+        duties = regulation.duties_for(p.cfg.social)
+        p.set_policy(p.policy.edit(duties=duties))
+        for duty in sorted(duties):
+            chosen = duty in p.cfg.strategic
+            if duty == "exclusivity":
+                p.set_policy(p.policy.edit(exclusivity=False) if chosen else p.policy.edit(exclusivity_banned=True))
+            elif chosen:
+                p.set_policy(strategy.mandated(p.policy, duty, self.model.market.wallets).edit(
+                    mandated=p.policy.mandated))  # comply now, free to breach later
+            else:
+                p.mandate(duty)
+
+    def _enforce_duties(self, seen: regulation.Observation) -> None:
+        tick, wallets = int(self.model.time), self.model.market.wallets
+        for p in self.model.platforms:
+            broken = regulation.breached(p.policy, wallets, tick)
+            if not broken:
+                continue
+            prob = regulation.investigation_probability(self.policy, seen.group_share[p.group], seen.complaints[p.name])
+            if self.model.rng.random() < prob:
+                repeat = self.breaches.get(p.name, 0)
+                rate = self.policy.fine_rate * (2 if repeat else 1)
+                fine = p.pay_fine(rate * p.annual_revenue())
+                self.fines_total += fine
+                self.breaches[p.name] = repeat + 1
+                self.log("fine", p.name, amount=fine, note=f"ex ante duties breached ({', '.join(broken)}): "
+                         f"{rate:.0%} of annual revenue")
+
+    def _flag_predation(self, seen: regulation.Observation) -> None:
+        cost = dict(zip(self.model.market.marketplaces, self.model.market.cost))
+        for p in self.model.platforms:
+            predatory = seen.share[p.name] >= self.policy.gatekeeper_share and regulation.below_cost(p.policy, cost)
+            if predatory and p.name not in self._flagged:
+                self.log("flag_predatory_pricing", p.name, note=f"share {seen.share[p.name]:.2f}; below cost on "
+                         + ", ".join(regulation.below_cost(p.policy, cost)))
+            (self._flagged.add if predatory else self._flagged.discard)(p.name)
 
     def _investigate(self, seen: regulation.Observation) -> None:
         for p in self.model.platforms:
@@ -243,11 +342,16 @@ class Regulator(mesa.Agent):
                 continue
             fine = p.pay_fine(self.policy.fine_rate * p.annual_revenue())
             self.fines_total += fine
-            p.set_policy(p.policy.edit(remedy_until=now + self.policy.remedy_ticks))
+            remedy = p.policy.edit(remedy_until=now + self.policy.remedy_ticks)
+            if "exclusivity" in p.cfg.strategic:  # it weighs fines: complies, resumes only if a later trial pays
+                remedy = remedy.edit(exclusivity=False)
+            p.set_policy(remedy)
             if p.cfg.social:
                 p.mandate("link_openness")
+                p.mandate("app_approval")
             self.log("fine", name, amount=fine, note=f"{self.policy.fine_rate:.0%} of annual revenue")
-            self.log("order", name, note=f"no exclusivity for {self.policy.remedy_ticks} ticks; open links")
+            self.log("order", name, note=f"no exclusivity for {self.policy.remedy_ticks} ticks"
+                     + ("; open links and mini-programs" if p.cfg.social else ""))
 
 
 class _View(mesa.Agent):

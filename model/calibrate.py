@@ -43,6 +43,7 @@ TARGETS: dict[str, float] = {
     "pay_share_value_alipay": 0.545,
     "pay_share_value_wechat_pay": 0.39,
     "retention_taobao": 0.98,
+    "gmv": 0.249,  # online share of retail spending (NBS 2020: online retail of goods 24.9% of retail sales)
 }
 #: one-sided targets: metric -> lower bound
 FLOORS: dict[str, float] = {"both_alipay_wechat_pay": 0.77}
@@ -61,6 +62,7 @@ FREE: dict[str, tuple[float, float]] = {
     "consumer.p2p_value": (0.0, 0.3),
     "consumer.market_noise": (0.2, 1.5),
     "consumer.market_revision": (0.05, 0.5),
+    "consumer.outside_utility": (4.0, 8.0),
 }
 
 TAIL = 24  # ticks averaged for the end state

@@ -76,9 +76,12 @@ class ConsumerConfig(_Strict):
     wallet_noise: Noise = 1.0  # logistic scale of adoption noise
     wallet_revision: Probability = 0.2  # share of consumers reconsidering wallets each tick
     tau: Annotated[float, Field(ge=0, le=TAU_MAX)] = 1.0  # price sensitivity
-    b_merchants: NonNeg = 1.0  # seller-side network effect b_M
+    outside_utility: Annotated[float, Field(ge=-QUALITY_MAX, le=2 * QUALITY_MAX)] = 0.0  # buying offline, at checkout
+    b_merchants: NonNeg = 1.0  # seller-side network effect b_M, relative: ln(1 + S_k / mean S)
+    b_variety: NonNeg = 0.5  # absolute variety effect: ln(1 + S_k / (variety_scale x consumers))
+    variety_scale: Annotated[float, Field(ge=1e-3, le=1e3)] = 0.1  # sellers per consumer that double variety
     lam_wallet: NonNeg = 1.5  # bonus for holding a wallet the marketplace accepts
-    g_links: NonNeg = 1.0  # word of mouth through links shared in the super-app
+    g_links: NonNeg = 1.0  # word of mouth through links in the super-app: sways use, not what buying is worth
     switching_cost: NonNeg = 1.0  # cost of starting on a new marketplace
     multihoming_threshold: Utility = 0.5  # extra utility needed to add a marketplace
     market_revision: Probability = 0.2
@@ -100,9 +103,9 @@ class MerchantConfig(_Strict):
 
     margin_mean: Annotated[float, Field(gt=0, le=1)] = 0.15
     margin_sd: Annotated[float, Field(ge=0, le=1)] = 0.05
-    multihoming_cost: NonNeg = 0.02  # per extra marketplace, in units of mean sales
+    multihoming_cost: NonNeg = 0.005  # per extra marketplace, in units of mean spending per merchant
     revision: Probability = 0.1
-    choice_noise: Annotated[float, Field(ge=1e-3, le=UTILITY_MAX)] = 0.05
+    choice_noise: Annotated[float, Field(ge=1e-3, le=UTILITY_MAX)] = 0.02  # Gumbel scale, x the merchant's expected sales
     exclusivity_bonus: Annotated[float, Field(ge=0, le=10)] = 0.2  # traffic bonus from an exclusivity deal
     throttle_penalty: Probability = 0.7  # traffic lost when caught multi-homing
     detection_rate: Probability = 0.1  # monthly chance a defier is caught
@@ -115,7 +118,7 @@ class RegulatorConfig(_Strict):
 
     mode: Literal["off", "ex_post", "ex_ante"] = "ex_post"
     strength: Annotated[float, Field(ge=0, le=10)] = 1.0  # multiplies detection odds
-    psi0: Utility = -6.0
+    psi0: Utility = -7.6  # a monthly investigation hazard near 1/70 at Alibaba's share and complaints
     psi1: Utility = 4.0
     psi2: Utility = 4.0
     delay: Ticks = 12  # ticks from investigation to decision
@@ -135,6 +138,9 @@ class MarketplaceConfig(_Strict):
     host: str | None = None  # platform whose super-app hosts this mini-program
     listings_from: str | None = None  # marketplace whose merchants appear here
     pass_through: Probability = 0.5  # share of commission passed on to prices
+    consumer_price: Annotated[float, Field(ge=-0.5, le=1.0)] = 0.0  # charged to buyers, share of goods value (< 0: subsidy)
+    margin: Annotated[float, Field(gt=0, le=1)] | None = None  # mean gross margin of goods sold here (None: merchant.margin_mean)
+    cost: Annotated[float, Field(ge=0, le=0.5)] = 0.0  # the platform's own cost per unit of sales
     launched: bool = True  # the owner offers it now (entry later, or a withdrawn mini-program: false)
 
 
@@ -161,9 +167,13 @@ class PlatformConfig(_Strict):
     admits_rival_links: bool = True  # super-app: rival links open in chats
     admits_rival_apps: bool = True  # super-app: approves rival mini-programs
     adaptive: bool = True  # hill-climbs its commissions
-    strategy_interval: Annotated[int, Field(ge=1, le=MAX_TICKS)] = 6
-    commission_step: Annotated[float, Field(ge=0, le=0.05)] = 0.005
+    strategy_interval: Annotated[int, Field(ge=2, le=MAX_TICKS)] = 12  # months between moves; judged on the 2nd half
+    commission_step: Annotated[float, Field(ge=0, le=0.05)] = 0.01  # first step of a price; halved on each reversal
     strategic: list[StrategicPolicy] = Field(default_factory=list)  # policies it chooses itself
+    adaptive_consumer_price: bool = False  # hill-climbs the price (or subsidy) its marketplaces charge buyers
+    subsidy_budget: Amount | None = None  # money per consumer it may spend on buyer subsidies (None: no limit)
+    operating_cost: Amount = 0.0  # fixed cost per tick, per consumer
+    initial_cash: Amount | None = None  # exits when its cash falls below 0 (None: deep pockets, never)
     exploration: Probability = 0.25  # chance per strategy interval to try flipping one of them
 
 
@@ -301,7 +311,7 @@ def _check_size(cfg: ScenarioConfig) -> None:
 #: :mod:`model.policy`) and ``regulator.``; everything else is fixed for a run
 CHANGEABLE = {
     "platform": ("exclusivity", "admits_rival_links", "admits_rival_apps"),
-    "marketplace": ("commission", "accepts", "quality", "fixed_fee", "launched"),
+    "marketplace": ("commission", "accepts", "quality", "fixed_fee", "launched", "consumer_price"),
     "wallet": ("fee",),
     "regulator": tuple(RegulatorConfig.model_fields),
 }

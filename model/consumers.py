@@ -141,7 +141,7 @@ class ConsumerPopulation:
             reachable = self.reachable(market, rows)
         usable = bits.unpack(self.used[rows], self.n_markets) & pay_ok & reachable
         if own is None:
-            own = marketplaces.own_utility(cols(self.taste, rows), cols(self.social, rows), pay_ok, self.cfg)
+            own = marketplaces.own_utility(cols(self.taste, rows), pay_ok, self.cfg)
         set_cols(self.weight, rows, checkout.own_weight(own, usable))
         self.usable[rows] = bits.pack(usable, self.usable.dtype)
 
@@ -154,7 +154,7 @@ class ConsumerPopulation:
         """The kept weights equal a fresh computation from the state."""
         pay_ok = self.can_pay(market)
         usable = bits.unpack(self.used, self.n_markets) & pay_ok & self.reachable(market)
-        own = marketplaces.own_utility(self.taste, self.social, pay_ok, self.cfg)
+        own = marketplaces.own_utility(self.taste, pay_ok, self.cfg)
         return bool((bits.pack(usable, self.usable.dtype) == self.usable).all()
                     and (checkout.own_weight(own, usable) == self.weight).all())
 
@@ -187,10 +187,10 @@ class ConsumerPopulation:
         self.perceive_contacts(market, revisers)
         pay_ok = self.can_pay(market, rows)
         reachable = self.reachable(market, rows)
-        own = marketplaces.own_utility(cols(self.taste, rows), cols(self.social, rows), pay_ok, self.cfg)
+        own = marketplaces.own_utility(cols(self.taste, rows), pay_ok, self.cfg)
         old = bits.unpack(self.used[revisers], self.n_markets)
         z = standard_normal(rng, (market.n_markets, R))
-        new = marketplaces.revise(old, own[:, :R], base, reachable[:, :R], self.cfg, z)
+        new = marketplaces.revise(old, own[:, :R], cols(self.social, revisers), base, reachable[:, :R], self.cfg, z)
         users = bits.flag_counts(self.used, self.n_markets)
         dropped = (old & ~new).sum(axis=1)
         self.retention = np.where(users > 0, 1.0 - dropped / np.maximum(users, 1), 1.0)
@@ -201,9 +201,10 @@ class ConsumerPopulation:
                  ) -> Purchases:
         """7.3: spend the budget over usable marketplaces and pay with held-and-accepted wallets."""
         c = self.cfg
-        spending = checkout.spending(self.weight, checkout.common_weight(base, sellers), self.budget)
+        common = checkout.common_weight(base - np.float32(c.outside_utility), sellers)  # relative to buying offline
+        spending = checkout.spending(self.weight, common, self.budget, market)
         self.spend = spending.spend
-        u_market = rng.random(self.n, dtype=np.float32) * self.budget
+        u_market = rng.random(self.n, dtype=np.float32) * spending.online
         u_wallet = rng.random(self.n, dtype=np.float32)
         paid = checkout.pay(spending, self.held, self.last_wallet, market, c, self._lane, u_market, u_wallet)
         self.last_wallet = paid.last_wallet
@@ -214,7 +215,7 @@ class ConsumerPopulation:
             p2p = np.count_nonzero(self.held.take(self.app_members(owner)) >> self.held.dtype.type(w) & 1)
             value[w] += c.p2p_value * p2p
             count[w] += c.p2p_count * p2p
-        surplus = np.log1p(spending.total).sum() / self.n / max(c.tau, 1e-9)
+        surplus = (self.budget @ np.log1p(spending.total)) / self.n / max(c.tau, 1e-9)  # money, per consumer
         can_buy = self.usable & bits.pack(spending.open[:, None], self.usable.dtype)[0]
         return Purchases(gmv=paid.gmv, value=value, count=count, commerce_value=commerce,
                          market_wallet=paid.market_wallet, surplus=float(surplus), can_buy=can_buy)

@@ -173,6 +173,24 @@ class Market:
         return self._market_policy("quality")
 
     @cached_property
+    def consumer_price(self) -> np.ndarray:
+        """[K] charged to buyers on top of the goods' value, as a share of it (< 0: a subsidy)."""
+        return self._market_policy("consumer_price")
+
+    @cached_property
+    def cost(self) -> np.ndarray:
+        """[K] the platform's own cost per unit of sales."""
+        return self._market_cfg("cost")
+
+    @cached_property
+    def margin(self) -> np.ndarray:
+        """[K] mean gross margin of the goods sold at k."""
+        default = self.cfg.merchant.margin_mean
+        plats = list(self.cfg.platforms.values())
+        return _frozen([default if plats[o].marketplaces[k].margin is None else plats[o].marketplaces[k].margin
+                        for o, k in self._market_rows])
+
+    @cached_property
     def fixed_fee(self) -> np.ndarray:
         """[K] listing fee per tick, in units of mean sales per merchant."""
         return self._market_policy("fixed_fee")

@@ -1,7 +1,8 @@
 """Merchants: the population's state of record as arrays, stepped by the rules of 7.4-7.6.
 
-State: margin and weight (fixed), the marketplaces each merchant lists on, and until when
-it is throttled.  Everything else about listings (mirrored mini-program listings, who is
+State: margin and weight (fixed; the margin on the goods a merchant sells at k is its own
+deviation from the mean plus k's mean margin, ``margins``), the marketplaces each merchant
+lists on, and until when it is throttled.  Everything else about listings (mirrored mini-program listings, who is
 under an exclusivity deal or defying one, listing counts and the column sums the rules
 need) is derived from the listings and the market by :meth:`MerchantPopulation.derive`,
 whole, after every change of either.
@@ -25,6 +26,8 @@ class MerchantPopulation:
         self.margin = np.clip(rng.normal(cfg.margin_mean, cfg.margin_sd, m), 0.01, 0.9)
         self.weight = rng.lognormal(-0.5 * 0.6**2, 0.6, m)  # product appeal, mean 1
         self.mean_weight = self.weight.mean()
+        shift = market.margin - cfg.margin_mean  # [K] goods sold at k have k's mean margin
+        self.margins = np.clip(self.margin[:, None] + shift[None, :], 0.01, 0.95)  # [M, K]
         self.lists = (rng.random((m, market.n_markets)) < cfg.initial_listing) & market.listable[None, :]  # open later
         self.throttled_until = np.zeros(m, np.int32)
         self._by = np.stack([np.ones(m), self.weight, self.margin * self.weight])  # for column sums by BLAS
@@ -53,10 +56,10 @@ class MerchantPopulation:
             out &= self.on_demanding
         return out
 
-    def sales_rate(self, gmv: np.ndarray) -> np.ndarray:
+    def sales_rate(self, sold: np.ndarray) -> np.ndarray:
         """[K] sales per unit of merchant weight, seeded so empty marketplaces stay contestable."""
-        seed = 0.01 * gmv.sum() / len(gmv)
-        return (gmv + seed) / (self.weight_listed + self.mean_weight)
+        seed = 0.01 * sold.sum() / len(sold)
+        return (sold + seed) / (self.weight_listed + self.mean_weight)
 
     def revise_listings(self, market: Market, rate: np.ndarray, fee: np.ndarray, tick: int,
                         rng: np.random.Generator) -> None:
@@ -65,21 +68,28 @@ class MerchantPopulation:
         c = self.cfg
         revise = np.flatnonzero(rng.random(self.m) < c.revision)
         u = rng.random(len(revise))
-        self.lists[revise] = listing.choose(self.margin[revise], self.weight[revise], rate, fee, market, c,
+        self.lists[revise] = listing.choose(self.margins[revise], self.weight[revise], rate, fee, market, c,
                                             self.unit, u)
         self.derive(market)
         caught = enforcement.catch(self.defiant, self.throttled(tick), rng.random(self.m), c)
         self.throttled_until[caught] = tick + c.throttle_ticks
 
-    def sell(self, market: Market, gmv: np.ndarray, market_wallet: np.ndarray, tick: int) -> settlement.Settlement:
+    def sell(self, market: Market, spend: np.ndarray, market_wallet: np.ndarray, tick: int) -> settlement.Settlement:
         """7.6: split each marketplace's sales over its merchants by pull and settle fees."""
         throttled = self.throttled(tick)
         deal = ~self.defiant & ~throttled
         factor = enforcement.traffic_factor(self.cfg, deal, throttled.astype(float))
         self._factor = factor
-        self.flows = settlement.settle(self.listed, self.weight, self.margin, factor, self.n_listings, market, gmv,
+        self.flows = settlement.settle(self.listed, self.weight, self.margins, factor, self.n_listings, market, spend,
                                        market_wallet, self.unit, self.cfg.multihoming_cost)
         return self.flows
+
+    def losses(self, market: Market) -> tuple[np.ndarray, np.ndarray]:
+        """([M] making a loss, [M] ... while listed where commission and wallet fee exceed its margin)."""
+        loss = self.profit < 0
+        fee = self.flows.wallet_fee_k if self.flows is not None else market.accepted_fee
+        under = ((self.margins < market.commission + fee) & self.lists & market.listable).any(axis=1)
+        return loss, loss & under
 
     @property
     def sales(self) -> np.ndarray:

@@ -110,7 +110,18 @@ def collect(model) -> dict[str, float]:
     out["merchant_throttled_share"] = np.count_nonzero(mer.throttled(int(model.time), mk)) / mer.m
     out["consumer_surplus"] = buy.surplus
     out["merchant_profit"] = mer.profit_total / model.unit / mer.m  # per merchant, in units
+    loss, under = mer.losses(mk)
+    out["merchant_loss_share"] = np.count_nonzero(loss) / mer.m
+    out["merchant_loss_fees_share"] = np.count_nonzero(under) / mer.m  # ... listed where fees exceed their margin
     out["gmv"] = float(buy.gmv.sum() / cons.n)
+    tick, wallets = int(model.time), set(mk.wallets)
+    for p in model.platforms:  # the policies in force, 1 or 0 (outcomes can split into regimes by them)
+        if p.cfg.marketplaces:
+            out[f"exclusivity_{p.name}"] = float(p.exclusivity_in_force)
+            out[f"open_payments_{p.name}"] = float(all(set(m.accepts) >= wallets for m in p.policy.marketplaces.values()))
+        if p.cfg.social:
+            out[f"open_links_{p.name}"] = float(p.admits_rival_links)
+            out[f"open_apps_{p.name}"] = float(p.admits_rival_apps)
     for p in model.platforms:
         out[f"revenue_{p.name}"] = p.revenue / cons.n
         out[f"expected_fine_{p.name}"] = p.expected_fine / cons.n  # this tick's, as the platform weighs it

@@ -123,17 +123,19 @@ class WalledGardens(mesa.Model):
 
     def base_utility(self) -> np.ndarray:
         """[K] the common part of every consumer's utility (7.2), for this tick's sellers."""
-        return marketplaces.base_utility(self.market, self.cfg.consumer, self.sellers())
+        return marketplaces.base_utility(self.market, self.cfg.consumer, self.sellers(), self.cfg.size.consumers)
 
     def observe(self) -> regulation.Observation:
         """Each platform's share and merchants' complaints, as the regulator sees them now."""
         buy, mer, mk = self.last_purchases, self.merchants, self.market
         names = [p.name for p in self.platforms]
         share = regulation.platform_shares(names, buy.gmv, buy.value, mk.market_owner, mk.wallet_owner)
+        groups = regulation.group_shares(sorted({p.group for p in self.platforms}), [p.group for p in self.platforms],
+                                         buy.gmv, buy.value, mk.market_owner, mk.wallet_owner)
         hit = mer.exclusive | mer.throttled(int(self.time), mk)
         in_force = [p.exclusivity_in_force for p in self.platforms]
-        return regulation.Observation(share, regulation.complaints(names, in_force, hit, mer.pattern,
-                                                                   mk.owner_sets))
+        return regulation.Observation(share, regulation.complaints(names, in_force, hit, mer.pattern, mk.owner_sets),
+                                      groups)
 
     # -- the tick --------------------------------------------------------------
     def step(self) -> None:
@@ -144,9 +146,8 @@ class WalledGardens(mesa.Model):
         for p in self.platforms:
             p.step()
         self.sync_market()
-        buy = self.last_purchases
-        rate = self.merchants.sales_rate(buy.gmv)
-        fee = self._fee_by_market(buy)
+        rate = self.merchants.sales_rate(self.flows.sold)
+        fee = self._fee_by_market()
         self.merchants.revise_listings(self.market, rate, fee, tick, self.rng)
         sellers, base = self.sellers(), self.base_utility()
         wallets_changed = self.consumers.revise_wallets(self.market, self.rng)
@@ -159,22 +160,22 @@ class WalledGardens(mesa.Model):
         metrics.check_finite(self.current, tick)
         self.datacollector.collect(self)
 
-    def _fee_by_market(self, buy: Purchases) -> np.ndarray:
-        """[K] expected wallet fee rate at each marketplace (accepted wallets' mean if no sales yet)."""
-        gmv = buy.market_wallet.sum(axis=1)
-        return np.divide(buy.market_wallet @ self.market.wallet_fee, gmv, out=self.market.accepted_fee.copy(),
-                         where=gmv > 0)
+    def _fee_by_market(self) -> np.ndarray:
+        """[K] expected wallet fees per unit of sales at each marketplace (accepted wallets' mean if no sales yet)."""
+        return np.where(self.flows.sold > 0, self.flows.wallet_fee_k, self.market.accepted_fee)
 
     def _settle(self) -> None:
         """Pay merchants, collect commissions and wallet fees; platforms book revenue."""
         buy = self.last_purchases
         self.flows = self.merchants.sell(self.market, buy.gmv, buy.market_wallet, int(self.time))
-        revenue = settlement.platform_revenue(self.flows, buy.commerce_value, self.market, len(self.platforms))
+        revenue = settlement.platform_revenue(self.flows, buy.gmv, buy.commerce_value, self.market,
+                                              len(self.platforms))
         self.observed = self.observe()
         expected = self.regulator.expected_fines(self.observed)
-        spend = float(buy.gmv.sum())
-        for p, r in zip(self.platforms, revenue.tolist()):
-            p.book(r, spend, expected[p.name])
+        subsidies = np.bincount(self.market.market_owner, np.maximum(self.flows.sold - buy.gmv, 0),
+                                minlength=len(self.platforms))  # paid to buyers: goods' value beyond their spending
+        for p, r, s in zip(self.platforms, revenue.tolist(), subsidies.tolist()):
+            p.book(r, s, expected[p.name])
 
     # -- output ----------------------------------------------------------------
     def results(self) -> pd.DataFrame:

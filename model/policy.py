@@ -24,11 +24,12 @@ class MarketplacePolicy:
     quality: float
     fixed_fee: float
     launched: bool = True  # offered by its owner (a guest mini-program may be withdrawn)
+    consumer_price: float = 0.0  # charged to buyers, as a share of the goods' value (< 0: a subsidy)
 
     @classmethod
     def from_config(cls, m) -> MarketplacePolicy:
         return cls(commission=float(m.commission), accepts=tuple(m.accepts), quality=float(m.quality),
-                   fixed_fee=float(m.fixed_fee), launched=bool(m.launched))
+                   fixed_fee=float(m.fixed_fee), launched=bool(m.launched), consumer_price=float(m.consumer_price))
 
 
 @dataclass(frozen=True)
@@ -43,6 +44,7 @@ class PlatformPolicy:
     exclusivity_banned: bool = False  # blanket ban by law or order
     remedy_until: int = -1  # exclusivity forbidden by a remedy until this tick
     mandated: frozenset[str] = field(default_factory=frozenset)  # policies opened for good by an order
+    duties: frozenset[str] = field(default_factory=frozenset)  # ex ante duties it may breach (and be fined)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "marketplaces", MappingProxyType(dict(self.marketplaces)))

@@ -77,7 +77,8 @@ def finding_2(seeds) -> dict:
         food = [mk.marketplaces.index(k) for k in ("eleme", "meituan")]
         fee = mk.accepted_fee
         on = mer.lists[:, food]
-        under = (mer.margin[:, None] < (mk.commission + fee)[food][None, :]) & on
+        margins = getattr(mer, "margins", np.broadcast_to(mer.margin[:, None], mer.lists.shape))  # per marketplace
+        under = (margins[:, food] < (mk.commission + fee)[food][None, :]) & on
         below.append(float(under.sum() / max(on.sum(), 1)))
         ratio.append(float(mer.cfg.choice_noise / (mer.profit.mean() / m.unit)))
     return {"merchants making a loss": round(float(np.mean(loss)), 3),

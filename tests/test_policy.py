@@ -34,6 +34,7 @@ CASES = {
     "platforms.jd.marketplaces.jd.fixed_fee": ({}, 0.0, 0.5),
     "platforms.pinduoduo.marketplaces.pinduoduo.launched": ({}, False, True),
     "platforms.alibaba.wallet.fee": ({}, 0.0, 0.05),
+    "platforms.jd.marketplaces.jd.consumer_price": ({}, -0.2, 0.3),
     "regulator.mode": ({"regulator.strength": 5.0, "regulator.psi0": -2.0, "regulator.delay": 2}, "off", "ex_post"),
     "regulator.strength": (REGULATED, 0.01, 10.0),
     "regulator.psi0": (REGULATED, -20.0, 5.0),
@@ -42,7 +43,7 @@ CASES = {
     "regulator.delay": (REGULATED, 1, 30),
     "regulator.fine_rate": (REGULATED, 0.01, 0.1),
     "regulator.remedy_ticks": (REGULATED, 1, 100),
-    "regulator.gatekeeper_share": ({"regulator.mode": "ex_ante"}, 0.01, 1.0),
+    "regulator.gatekeeper_share": ({"regulator.mode": "ex_ante", "regulator.gatekeeper_share": 1.0}, 0.05, 1.0),
 }
 
 
@@ -166,9 +167,17 @@ def test_host_approval_and_guest_offer_are_strategic_policies():
     assert ali.policy.marketplaces["taobao"].launched  # only its mini-programs in rivals' apps
 
 
-def test_ex_ante_designation_orders_mini_program_approval_for_good():
-    m = WalledGardens(SCENARIOS / "dma_ex_ante.toml", seed=1, overrides={**TINY, "regulator.gatekeeper_share": 0.05},
-                      agents=False)
-    m.run_for(2)
-    tencent = m.platform("tencent")
-    assert tencent.admits_rival_apps and "app_approval" in tencent.mandated
+def test_ex_ante_designation_orders_mini_program_approval():
+    """A designated host that does not choose approval itself must approve for good; one that does
+    approves now, keeps the duty, and may breach it."""
+    fixed = WalledGardens(SCENARIOS / "dma_ex_ante.toml", seed=1, agents=False,
+                          overrides={**TINY, "regulator.gatekeeper_share": 0.05, "platforms.tencent.strategic": []})
+    fixed.run_for(2)
+    tencent = fixed.platform("tencent")
+    assert tencent.admits_rival_apps and "app_approval" in tencent.mandated and "app_approval" in tencent.policy.duties
+    chooser = WalledGardens(SCENARIOS / "dma_ex_ante.toml", seed=1, agents=False,
+                            overrides={**TINY, "regulator.gatekeeper_share": 0.05})
+    chooser.run_for(2)
+    tencent = chooser.platform("tencent")
+    assert tencent.admits_rival_apps and "app_approval" not in tencent.mandated
+    assert "app_approval" in tencent.policy.duties

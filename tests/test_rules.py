@@ -69,10 +69,10 @@ def test_marketplace_choice_kernel_equals_reference(seed, dims, noise, switching
     social = s["network"].count(bits.pack(used), K, rows) * gain
     np.testing.assert_allclose(social, ref_social[rows].T, rtol=1e-5, atol=1e-6)
     pay_ok = wallets.can_pay(np.ascontiguousarray(s["holds"].T[:, rows]), mk)
-    own = marketplaces.own_utility(np.ascontiguousarray(s["taste"].T[:, rows]), social, pay_ok, c)
-    base = marketplaces.base_utility(mk, c, sellers)
+    own = marketplaces.own_utility(np.ascontiguousarray(s["taste"].T[:, rows]), pay_ok, c)
+    base = marketplaces.base_utility(mk, c, sellers, n)
     reachable = mk.reach_by_home.take(s["home"][rows], axis=1)
-    fast = marketplaces.revise(used[:, rows], own, base, reachable, c, np.ascontiguousarray(z.T[:, rows]))
+    fast = marketplaces.revise(used[:, rows], own, social, base, reachable, c, np.ascontiguousarray(z.T[:, rows]))
     V, _ = marketplaces.utility(s["uses"], s["holds"], s["network"].contacts, s["taste"], s["social"], s["home"], mk,
                                 c, sellers, revising)
     shocked = V + c.market_noise * z
@@ -92,26 +92,30 @@ def test_checkout_kernel_equals_reference(seed, dims, habit, scale, lam):
     s = consumer_state(rng, 400, 10, mk)
     n, K = s["uses"].shape
     sellers = rng.integers(0, 4, K).astype(float)
-    base = marketplaces.base_utility(mk, c, sellers)
+    base = marketplaces.base_utility(mk, c, sellers, n)
     reach_ = mk.reach_by_home[:, s["home"]].T
+    uses = s["uses"] | ((rng.random((n, K)) < 0.5) & (mk.market_host >= 0))  # some use the mini-program too
     u_market, u_wallet = rng.random(n, dtype=np.float32), rng.random(n, dtype=np.float32)
-    ref = checkout.reference(s["uses"], s["holds"], s["last"], s["taste"], s["social"], reach_, s["budget"], mk, c,
+    ref = checkout.reference(uses, s["holds"], s["last"], s["taste"], reach_, s["budget"], mk, c,
                              base, sellers, u_market, u_wallet)
     held = np.ascontiguousarray(s["holds"].T)
     pay_ok = wallets.can_pay(held, mk)
-    usable = np.ascontiguousarray(s["uses"].T) & pay_ok & reach_.T
-    own = marketplaces.own_utility(np.ascontiguousarray(s["taste"].T), np.ascontiguousarray(s["social"].T), pay_ok, c)
-    spent = checkout.spending(checkout.own_weight(own, usable), checkout.common_weight(base, sellers), s["budget"])
-    paid = checkout.pay(spent, bits.pack(held), s["last"], mk, c, bits.lanes(n), u_market * s["budget"], u_wallet)
+    usable = np.ascontiguousarray(uses.T) & pay_ok & reach_.T
+    own = marketplaces.own_utility(np.ascontiguousarray(s["taste"].T), pay_ok, c)
+    spent = checkout.spending(checkout.own_weight(own, usable), checkout.common_weight(base, sellers), s["budget"], mk)
+    paid = checkout.pay(spent, bits.pack(held), s["last"], mk, c, bits.lanes(n), u_market * spent.online, u_wallet)
     np.testing.assert_allclose(spent.spend.T, ref["spend"], rtol=1e-4, atol=1e-6)
     np.testing.assert_allclose(paid.market_wallet, ref["market_wallet"], rtol=1e-4, atol=1e-5)
     np.testing.assert_allclose(paid.gmv, ref["spend"].sum(axis=0), rtol=1e-4, atol=1e-5)
     # the sampled purchase: compare where neither uniform is within rounding of a cumulative boundary
+    np.testing.assert_allclose(ref["surplus"], (s["budget"] @ np.log1p(spent.total)) / n / c.tau, rtol=1e-4)
+    online = ref["spend"].sum(axis=1)
+    assert (online < s["budget"] + 1e-6).all()  # the rest goes offline
     cum_k = np.cumsum(ref["spend"], axis=1)
-    k_pick = checkout.inverse_cdf(ref["spend"], u_market * s["budget"])
+    k_pick = checkout.inverse_cdf(ref["spend"], u_market * online)
     cum_w = np.cumsum(checkout.wallet_probabilities(s["holds"], s["last"], mk, c)[np.arange(n), k_pick], axis=1)
-    clear = ((np.abs(cum_k - (u_market * s["budget"])[:, None]) > 1e-4 * s["budget"][:, None]).all(axis=1)
-             & (np.abs(cum_w - u_wallet[:, None]) > 1e-5).all(axis=1))
+    clear = (online == 0) | ((np.abs(cum_k - (u_market * online)[:, None]) > 1e-4 * s["budget"][:, None]).all(axis=1)
+                             & (np.abs(cum_w - u_wallet[:, None]) > 1e-5).all(axis=1))
     assert clear.mean() > 0.95
     assert (paid.last_wallet == ref["last_wallet"])[clear].all()
 
@@ -121,7 +125,7 @@ def listing_inputs(rng, L_groups, L, wallets_, R, **merchant):
     cfg = cfg.model_copy(update={"merchant": cfg.merchant.model_validate({**cfg.merchant.model_dump(), **merchant})})
     mk = synthetic_market(cfg)
     K = mk.n_markets
-    margin = np.clip(rng.normal(0.15, 0.08, R), 0.01, 0.9)
+    margin = np.clip(rng.normal(0.15, 0.08, (R, 1)) + rng.normal(0, 0.05, K), 0.01, 0.9)  # [R, K]
     weight = rng.lognormal(-0.18, 0.6, R)
     rate = rng.random(K) * 2
     fee = rng.random(K) * 0.01
@@ -150,7 +154,7 @@ def test_listing_kernel_frequencies_follow_the_logit():
     cfg, mk, margin, weight, rate, fee = listing_inputs(rng, 3, 5, 2, 1, choice_noise=0.2)
     sets, p = listing.probabilities(margin, weight, rate, fee, mk, cfg.merchant, 1.0)
     n = 60_000
-    picks = listing.choose(np.repeat(margin, n), np.repeat(weight, n), rate, fee, mk, cfg.merchant, 1.0,
+    picks = listing.choose(np.repeat(margin, n, axis=0), np.repeat(weight, n), rate, fee, mk, cfg.merchant, 1.0,
                            rng.random(n), enumerate_up_to=0)
     codes = bits.pack(picks.T).astype(np.int64)
     index = {int(c): i for i, c in enumerate(bits.pack(sets.T))}
@@ -167,13 +171,13 @@ def test_listing_kernel_scales_to_many_marketplaces():
     cfg, mk, margin, weight, rate, fee = listing_inputs(rng, 4, 40, 3, 1, choice_noise=0.3, multihoming_cost=0.0,
                                                         exclusivity_bonus=0.0, throttle_penalty=0.0)
     n = 20_000
-    picks = listing.choose(np.repeat(margin, n), np.repeat(weight, n), rate, fee, mk, cfg.merchant, 1.0,
+    picks = listing.choose(np.repeat(margin, n, axis=0), np.repeat(weight, n), rate, fee, mk, cfg.merchant, 1.0,
                            rng.random(n))
     s = listing.sales_profit(margin, weight, rate, fee, mk, 1.0)[:, 0]
     for k, source in mk.mirrored:
         if mk.active[k]:
             s[source] += s[k]
-    p = 1 / (1 + np.exp(-(s - mk.fixed_fee) / 0.3))
+    p = 1 / (1 + np.exp(-(s - mk.fixed_fee) / (0.3 * weight[0])))
     listable = mk.listable
     assert np.abs(picks.mean(axis=0)[listable] - p[listable]).max() < 4 * np.sqrt(0.25 / n)
 
@@ -230,12 +234,13 @@ def test_settlement_splits_all_sales_and_profit_adds_up(seed, dims):
     mk = synthetic_market(cfg)
     M, K, W = 150, mk.n_markets, mk.n_wallets
     listed = (rng.random((M, K)) < 0.5).astype(float)
-    weight, margin = rng.lognormal(0, 0.6, M), rng.random(M) * 0.3
+    weight, margins = rng.lognormal(0, 0.6, M), rng.random((M, K)) * 0.3
     factor = rng.choice([0.3, 1.0, 1.3], M)
     market_wallet = rng.random((K, W)) * mk.accepts
-    gmv = market_wallet.sum(axis=1)
+    spend = market_wallet.sum(axis=1)
+    gmv = spend / (1 + mk.consumer_price)
     n_listings = listed.sum(axis=1)
-    flows = settlement.settle(listed, weight, margin, factor, n_listings, mk, gmv, market_wallet, 2.0, 0.02)
+    flows = settlement.settle(listed, weight, margins, factor, n_listings, mk, spend, market_wallet, 2.0, 0.02)
     split = settlement.sales(listed, weight, factor, flows.per_pull, flows.demands)  # [M, K]
     sold = listed.sum(axis=0) > 0
     np.testing.assert_allclose(split.sum(axis=0)[sold], gmv[sold], rtol=1e-12)
@@ -243,7 +248,7 @@ def test_settlement_splits_all_sales_and_profit_adds_up(seed, dims):
     fee_k = np.divide(market_wallet @ mk.wallet_fee, gmv, out=np.zeros(K), where=gmv > 0)
     for m in range(0, M, 17):  # profit of a few merchants written out
         sales = split[m]
-        expected = (margin[m] * sales.sum() - sales @ (mk.commission + fee_k) - listed[m] @ (mk.fixed_fee * 2.0)
+        expected = ((margins[m] - mk.commission - fee_k) @ sales - listed[m] @ (mk.fixed_fee * 2.0)
                     - 0.02 * 2.0 * max(n_listings[m] - 1, 0))
         assert flows.profit[m] == pytest.approx(expected, rel=1e-12, abs=1e-12)
 

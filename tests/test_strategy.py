@@ -33,7 +33,7 @@ def test_policy_trial_keeps_a_flip_only_if_the_score_did_not_fall():
 
 
 def test_mandated_openness_is_never_closed_again():
-    m = model(**{"platforms.tencent.strategic": ["link_openness"], "platforms.tencent.strategy_interval": 1})
+    m = model(**{"platforms.tencent.strategic": ["link_openness"], "platforms.tencent.strategy_interval": 2})
     tencent = m.platform("tencent")
     tencent.mandate("link_openness")
     for _ in range(12):

@@ -1,16 +1,21 @@
 """7.3 Checkout (DOMAIN mechanism).
 
 Consumer i can buy on k if it uses k, holds a wallet k accepts, k is reachable and has a
-seller.  Spending splits over those marketplaces by logit on V (7.2):
+seller.  Its budget (all its retail spending) splits between those marketplaces and the
+outside option (buying offline, utility V_0 = ``outside_utility``) by logit on V (7.2):
 
-    spend_ik = budget_i exp(V_ik) / sum_k' exp(V_ik').
+    spend_ik = budget_i exp(V_ik - V_0) / (1 + sum_k' exp(V_ik' - V_0)),
 
-At k the payment splits over the wallets held and accepted by logit on
-(a_w + h [w = last wallet used]) / ``checkout_scale`` (h = ``checkout_habit``).  The last
-wallet is then re-drawn from one sampled purchase: its marketplace by spending share, its
-wallet by those checkout probabilities.  Consumer surplus is the mean logit inclusive value
-ln(1 + sum over usable k of exp V_ik) / tau.  Both parts of exp(V) = exp(common) exp(own)
-are capped at e^30 against overflow.
+so worse online offers move spending offline.  A mini-program that mirrors a marketplace's
+sellers is another way to the same goods, not more goods: where i can buy on both, it buys
+through the better of the two only.  At k the payment splits over the wallets held and
+accepted by logit on (a_w + h [w = last wallet used]) / ``checkout_scale`` (h =
+``checkout_habit``).  The last wallet is then re-drawn from one sampled online purchase: its
+marketplace by spending share, its wallet by those checkout probabilities.  Consumer surplus,
+in money: budget_i ln(1 + sum over usable k of exp(V_ik - V_0)) / tau, the logit inclusive
+value over online offers and the outside option, relative to buying offline only, in units
+of the budget (tau is the utility of a price change of 100% of the goods' value).  Both parts of exp(V) = exp(common) exp(own) are
+capped at e^30 against overflow.
 """
 
 from __future__ import annotations
@@ -50,8 +55,13 @@ def inverse_cdf(weights: np.ndarray, u: np.ndarray) -> np.ndarray:
 @dataclass
 class Spending:
     spend: np.ndarray  # [K, N] float32 value spent on each marketplace
-    total: np.ndarray  # [N] logit denominators sum_k exp(V_ik) (0: nowhere to buy)
+    total: np.ndarray  # [N] sum_k exp(V_ik) over the marketplaces bought on (0: nowhere to buy)
     open: np.ndarray  # [K] bool: k has sellers
+
+    @property
+    def online(self) -> np.ndarray:
+        """[N] each consumer's spending on marketplaces (the rest of the budget is spent offline)."""
+        return self.spend.sum(axis=0)
 
 
 @dataclass
@@ -61,22 +71,27 @@ class Payments:
     last_wallet: np.ndarray  # [N] int8 wallet of the sampled purchase (unchanged where nothing was bought)
 
 
-def reference(uses, holds, last, taste, social, reach, budget, market: Market, cfg: ConsumerConfig,
+def reference(uses, holds, last, taste, reach, budget, market: Market, cfg: ConsumerConfig,
               base: np.ndarray, sellers: np.ndarray, u_market: np.ndarray, u_wallet: np.ndarray) -> dict:
     """Plain checkout over [N, K] / [N, W] arrays; returns spend [N, K], market_wallet [K, W], the
     last wallet [N] and surplus.  u_market, u_wallet [N] are the sampled purchase's uniforms."""
     pay_ok = holds @ market.accepts.T > 0
     usable = uses & pay_ok & reach & (sellers > 0)
-    own = taste + social + cfg.lam_wallet * pay_ok
-    weight = np.exp(np.minimum(base, CAP)) * np.exp(np.minimum(own, CAP)) * usable
+    own = taste + cfg.lam_wallet * pay_ok
+    weight = np.exp(np.minimum(base - cfg.outside_utility, CAP)) * np.exp(np.minimum(own, CAP)) * usable
+    for k, source in market.mirrored:  # the same goods by two ways: only the better counts
+        mirror_better = weight[:, k] > weight[:, source]
+        weight[:, source] = np.where(mirror_better, 0.0, weight[:, source])
+        weight[:, k] = np.where(mirror_better, weight[:, k], 0.0)
     total = weight.sum(axis=1)
-    spend = np.divide(weight * budget[:, None], total[:, None], out=np.zeros_like(weight), where=total[:, None] > 0)
+    spend = weight * (budget / (1 + total))[:, None]
     prob = wallet_probabilities(holds, last, market, cfg)  # [N, K, W]
     market_wallet = np.einsum("ik,ikw->kw", spend, prob)
-    k_pick = inverse_cdf(spend, u_market * budget)
+    k_pick = inverse_cdf(spend, u_market * spend.sum(axis=1))
     w_pick = inverse_cdf(prob[np.arange(len(k_pick)), k_pick], u_wallet)
     return {"spend": spend, "market_wallet": market_wallet, "total": total,
-            "last_wallet": np.where(total > 0, w_pick, last), "surplus": np.log1p(total).mean() / cfg.tau}
+            "last_wallet": np.where(total > 0, w_pick, last),
+            "surplus": (budget * np.log1p(total)).mean() / cfg.tau}
 
 
 def common_weight(base: np.ndarray, sellers: np.ndarray) -> np.ndarray:
@@ -92,12 +107,17 @@ def own_weight(own: np.ndarray, usable: np.ndarray) -> np.ndarray:
     return weight
 
 
-def spending(weight: np.ndarray, common: np.ndarray, budget: np.ndarray) -> Spending:
+def spending(weight: np.ndarray, common: np.ndarray, budget: np.ndarray, market: Market) -> Spending:
     """Fast kernel: the budget split by logit, column-wise, from the own weights [K, N] and the
     common weights [K] (exp(V) = common x own, so only the common part is new each tick)."""
     spend = weight * common[:, None]
-    total = common @ weight
-    spend *= np.divide(budget, total, out=np.zeros_like(total), where=total > 0)[None, :]
+    for k, source in market.mirrored:  # the same goods by two ways: only the better counts
+        if market.active[k]:
+            mirror_better = spend[k] > spend[source]
+            spend[source][mirror_better] = 0
+            spend[k][~mirror_better] = 0
+    total = spend.sum(axis=0)
+    spend *= (budget / (1 + total))[None, :]
     return Spending(spend, total, common > 0)
 
 

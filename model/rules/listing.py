@@ -4,14 +4,16 @@ A revising merchant m scores each set P of the marketplaces it can list on (laun
 mirrored mini-programs) by
 
     profit_m(P) = sum_{k in P} f_k(P) s_mk - F_k - kappa max(|P| - 1, 0),
-    s_mk = (margin_m - c_k - fee_k) w_m r_k / U   (+ the same for an approved mini-program
+    s_mk = (margin_mk - c_k - fee_k) w_m r_k / U  (+ the same for an approved mini-program
                                                     mirroring k's listings),
 
-with r_k last tick's sales per unit of merchant weight, F_k the listing fee, kappa the
-multi-homing cost (all in units U of mean sales per merchant) and f_k(P) the traffic factor
-of 7.5: under an exclusivity deal (P within one alliance) or expected throttling (P spans
-alliances) on marketplaces that demand exclusivity, 1 elsewhere.  With Gumbel noise of scale
-eta (``choice_noise``) the choice is a logit: P(P) proportional to exp(profit(P) / eta).  The
+with margin_mk the merchant's gross margin on the goods it sells at k, r_k last tick's sales per
+unit of merchant weight, F_k the listing fee, kappa the multi-homing cost (all in units U of
+mean sales per merchant) and f_k(P) the traffic factor of 7.5: under an exclusivity deal (P
+within one alliance) or expected throttling (P spans alliances) on marketplaces that demand
+exclusivity, 1 elsewhere.  With Gumbel noise of scale eta_m = ``choice_noise`` x w_m x the
+mean sales rate (errors in proportion to the merchant's expected sales) the choice is a logit:
+P(P) proportional to exp(profit(P) / eta_m).  The
 sets are ordered by their bit pattern (marketplace j is bit j) and drawn with one uniform
 against the cumulative probabilities.
 
@@ -33,8 +35,9 @@ from .enforcement import expected_throttling, traffic_factor
 
 def sales_profit(margin: np.ndarray, weight: np.ndarray, rate: np.ndarray, fee: np.ndarray, market: Market,
                  unit: float) -> np.ndarray:
-    """[K, R] s_mk, profit on sales before the traffic factor, in units (mirrored channels: their own terms)."""
-    per_sale = margin[None, :] - (market.commission + fee)[:, None]
+    """[K, R] s_mk, profit on sales before the traffic factor, in units, from the margins [R, K] and
+    weights [R] of R merchants (mirrored channels: their own terms)."""
+    per_sale = margin.T - (market.commission + fee)[:, None]
     return per_sale * weight[None, :] * rate[:, None] / unit
 
 
@@ -46,10 +49,16 @@ def factors(market: Market, cfg: MerchantConfig) -> tuple[np.ndarray, np.ndarray
     return within, across
 
 
+def noise_scale(weight: np.ndarray, rate: np.ndarray, market: Market, cfg: MerchantConfig, unit: float) -> np.ndarray:
+    """[R] eta_m: ``choice_noise`` x the merchant's expected sales in units, w_m x the mean sales rate."""
+    mean_rate = max(float(rate[market.open_to_merchants].mean()) if market.open_to_merchants.any() else 0.0, 1e-9)
+    return cfg.choice_noise * weight * mean_rate / unit
+
+
 def probabilities(margin, weight, rate, fee, market: Market, cfg: MerchantConfig, unit: float
                   ) -> tuple[np.ndarray, np.ndarray]:
-    """(sets [S, K] bool, their choice probabilities [S, R]) for the R revisers (margin, weight [R];
-    rate, fee [K]), over all S = 2^L sets of the L listable marketplaces."""
+    """(sets [S, K] bool, their choice probabilities [S, R]) for the R revisers (margin [R, K], weight [R];
+    rate, fee [K]), over all S = 2^L sets of the L marketplaces they can list on."""
     listable = np.flatnonzero(market.open_to_merchants)
     L, K = len(listable), market.n_markets
     sets = np.zeros((1 << L, K), bool)
@@ -62,7 +71,7 @@ def probabilities(margin, weight, rate, fee, market: Market, cfg: MerchantConfig
     s = sales_profit(margin, weight, rate, fee, market, unit)  # [K, R]
     size = sets.sum(axis=1)
     profit = f @ s - (sets @ market.fixed_fee + cfg.multihoming_cost * np.maximum(size - 1, 0))[:, None]
-    p = np.exp((profit - profit.max(axis=0)) / cfg.choice_noise)
+    p = np.exp((profit - profit.max(axis=0)) / noise_scale(weight, rate, market, cfg, unit))
     return sets, p / p.sum(axis=0)
 
 
@@ -151,10 +160,11 @@ def choose(margin, weight, rate, fee, market: Market, cfg: MerchantConfig, unit:
     within, across = factors(market, cfg)
     kappa = cfg.multihoming_cost
     fixed = market.fixed_fee[listable, None]
-    a_within = (within[listable, None] * s[listable] - fixed - kappa) / cfg.choice_noise  # [L, R]
-    a_across = (across[listable, None] * s[listable] - fixed - kappa) / cfg.choice_noise
+    eta = noise_scale(weight, rate, market, cfg, unit)  # [R] each merchant's noise scale
+    a_within = (within[listable, None] * s[listable] - fixed - kappa) / eta  # [L, R]
+    a_across = (across[listable, None] * s[listable] - fixed - kappa) / eta
     group = np.unique(market.market_group[listable], return_inverse=True)[1].ravel()
-    masses = _Masses(a_within, a_across, group, kappa / cfg.choice_noise)
+    masses = _Masses(a_within, a_across, group, kappa / eta)
     G = masses.G
     state = np.full(R, -1)
     s_within, s_across = np.zeros(R), np.zeros(R)

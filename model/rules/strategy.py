@@ -1,11 +1,14 @@
 """7.7 Platform strategy: commission hill-climbing and policy trial and error.
 
-The score of a strategy interval is the platform's revenue minus its expected antitrust fine,
-as a share of all spending.  Every ``strategy_interval`` ticks (alternating when both apply):
+The score of a strategy interval is the platform's revenue minus its expected antitrust fine
+(per consumer: with the outside option, a price that drives buyers offline or merchants away
+costs revenue).  Every ``strategy_interval`` ticks (taking the moves that apply in turn):
 
 * commissions (``adaptive``): reverse direction if the score fell against the last
   commission interval, then move every commission by ``commission_step``, within
   [0.005, 0.3];
+* the price to buyers (``adaptive_consumer_price``): the same hill-climbing, within
+  [-0.5, 1] (below 0: a subsidy, and not below 0 once the subsidy budget is spent);
 * policies listed in ``strategic`` (exclusivity, payment openness, link openness, approval
   of rival mini-programs in its super-app, the offer of its own mini-programs in rivals'
   super-apps): a flip on trial is kept if the score did not fall and
@@ -20,15 +23,20 @@ import numpy as np
 from ..policy import PlatformPolicy
 
 COMMISSION_RANGE = (0.005, 0.3)
+CONSUMER_PRICE_RANGE = (-0.5, 1.0)
 
 
-def climb(commission: dict[str, float], direction: dict[str, float], score: float, last_score: float | None,
-          step: float) -> tuple[dict[str, float], dict[str, float]]:
-    """(new commissions, new directions) after one hill-climbing move."""
+def climb(prices: dict[str, float], direction: dict[str, float], score: float, last_score: float | None,
+          step: float, bounds: tuple[float, float] = COMMISSION_RANGE) -> tuple[dict[str, float], dict[str, float]]:
+    """(new prices, new signed steps) after one hill-climbing move: keep the direction while the score
+    rose; if it fell, reverse and halve the step (to a tenth of ``step`` at least), so the price
+    settles where the score peaks instead of circling it.  ``direction`` holds the signed steps
+    (+1 / -1 for a first move of ``step``)."""
+    moves = {k: (d * step if abs(d) == 1 else d) for k, d in direction.items()}
     if last_score is not None and score < last_score:
-        direction = {k: -d for k, d in direction.items()}
-    lo, hi = COMMISSION_RANGE
-    return {k: float(np.clip(c + direction[k] * step, lo, hi)) for k, c in commission.items()}, direction
+        moves = {k: -np.sign(d) * max(abs(d) / 2, step / 10) for k, d in moves.items()}
+    lo, hi = bounds
+    return {k: float(np.clip(c + moves[k], lo, hi)) for k, c in prices.items()}, moves
 
 
 def flipped(policy: PlatformPolicy, name: str, wallets: list[str], configured: dict[str, tuple[str, ...]],
