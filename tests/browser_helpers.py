@@ -65,6 +65,15 @@ def chromium_missing_reason() -> str | None:
     return None
 
 
+def solara_assets_missing_reason() -> str | None:
+    """A skip reason when Solara's front-end files are neither vendored nor vendorable (no npm)."""
+    import shutil
+
+    if (ASSETS_DIR / _ASSETS_MARKER).exists() or shutil.which("npm"):
+        return None
+    return f"Solara assets not vendored in {ASSETS_DIR} and npm not found (apt-get install -y npm, then make viz-assets)"
+
+
 def launch_chromium(playwright, **kwargs):
     """Launch the system Chromium (never a playwright-downloaded build) headless."""
     return playwright.chromium.launch(executable_path=CHROMIUM, args=list(CHROMIUM_ARGS), **kwargs)
@@ -162,6 +171,7 @@ __all__ = [
     "ensure_solara_assets",
     "free_port",
     "launch_chromium",
+    "solara_assets_missing_reason",
     "solara_server",
 ]
 
