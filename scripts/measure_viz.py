@@ -29,6 +29,7 @@ from browser_helpers import launch_chromium, solara_server  # noqa: E402
 
 APP = ROOT / "model" / "app.py"
 TIME_RE = re.compile(r"^(Time|Month): ")
+NUMBER_RE = re.compile(r"^(?:Time|Month): (\d+(?:\.\d+)?)")
 
 
 class Frames:
@@ -61,8 +62,15 @@ class Frames:
         return (sum(s for _, s in got), sent[0][0] if sent else None, got[-1][0] if got else None)
 
 
+CLICK_SPY = """() => document.addEventListener('click', () => {
+  const el = [...document.querySelectorAll('*')].find(e => e.childElementCount === 0 &&
+                                                        /^(Time|Month): /.test(e.textContent));
+  window.__monthAtClick = parseFloat(el.textContent.split(':')[1]);
+}, {capture: true, once: true})"""
+
+
 def shown_time(page) -> float:
-    return float(page.get_by_text(TIME_RE).first.inner_text().split(":", 1)[1])
+    return float(NUMBER_RE.match(page.get_by_text(TIME_RE).first.inner_text()).group(1))
 
 
 def settle(page, frames: Frames, quiet: float = 0.4, timeout: float = 20.0) -> None:
@@ -103,7 +111,7 @@ def measure(steps: int, play_seconds: float) -> dict:
                 step.click()
                 page.wait_for_function(
                     "t => [...document.querySelectorAll('*')].some(e => e.childElementCount === 0 && "
-                    "/^(Time|Month): /.test(e.textContent) && parseFloat(e.textContent.split(':')[1]) > t)",
+                    "/^(Time|Month): /.test(e.textContent) && parseFloat(e.textContent.split(':')[1]) > t)",  # noqa: E501
                     arg=before, timeout=30_000)
                 settle(page, frames)
                 size, sent, last = frames.since(m)
@@ -121,10 +129,11 @@ def measure(steps: int, play_seconds: float) -> dict:
             now = shown_time(page)
             out["play_ticks_per_s"] = round((now - start) / (time.monotonic() - t0), 1)
             pause = page.get_by_role("button", name=re.compile(r"^(❚❚|pause)", re.I))
-            m = frames.mark()
-            at_click = shown_time(page)
+            # the month shown when the click happens (read in the page, not after playwright's checks)
+            page.evaluate(CLICK_SPY)
             pause.click()
             settle(page, frames, quiet=1.5)
+            at_click = page.evaluate("window.__monthAtClick")
             out["pause_extra_ticks"] = shown_time(page) - at_click
             page.screenshot(path=str(ROOT / ".cache" / "measure_viz.png"), full_page=True)
         finally:
@@ -135,7 +144,7 @@ def measure(steps: int, play_seconds: float) -> dict:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--steps", type=int, default=10)
-    ap.add_argument("--play-seconds", type=float, default=6.0)
+    ap.add_argument("--play-seconds", type=float, default=1.5)
     ap.add_argument("--json", type=Path)
     args = ap.parse_args()
     res = measure(args.steps, args.play_seconds)
