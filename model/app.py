@@ -52,6 +52,7 @@ CSS = """
 .wg-panel h4 {margin:8px 0 2px 0;font-size:13px}
 .wg-live {width:100%}
 .wg-month {font-size:14px;margin:6px 0}
+.wg-main .v-window, .wg-main .v-window__container {overflow: visible !important}
 """
 
 
@@ -158,7 +159,7 @@ def PolicyControls(model, version: int, apply):
 
 
 @solara.component
-def SetupControls(setup: dict, change, error: str | None):
+def SetupControls(setup: dict, change, error: str | None, run: int):
     """Scenario (the list is read afresh whenever the picker is opened), sizes, regulator, seed."""
     rescan, set_rescan = solara.use_state(0)
     names = solara.use_memo(scenario_names, [rescan])
@@ -171,7 +172,9 @@ def SetupControls(setup: dict, change, error: str | None):
         lo, hi, step = LIMITS[key]
         kind(f"{label}: {setup[key]:,g}", value=setup[key], min=lo, max=hi, step=step,
              on_value=lambda v, k=key: change(**{k: v}))
-    solara.InputText("Seed", value=str(setup["seed"]), on_value=lambda v: change(seed=v), continuous_update=False)
+    # keyed on the run: after a good change the field shows the seed in use, not what was typed before
+    solara.InputText("Seed", value=str(setup["seed"]), on_value=lambda v: change(seed=v),
+                     continuous_update=False).key(f"seed-{run}")
     if error:
         solara.Error(error, classes=["wg-error"], dense=True)
 
@@ -209,10 +212,10 @@ def Page():
             error.value = str(err)
             return
         pause()
+        error.value = None
+        setup.value = dict(new.settings)
         with lock:
             model.value = new
-        setup.value = dict(new.settings)
-        error.value = None
 
     def change(**kw):
         values = {**setup.value, **kw}
@@ -288,8 +291,8 @@ def Dashboard(model, version: int, feeds: dict, playing: bool, setup: dict, erro
             with solara.Card("Policy now", subtitle="applied at the current month, logged as an event", margin=0):
                 PolicyControls(model, version, on_policy)
             with solara.Card("Setup", subtitle="a change starts a new run at month 0", margin=0):
-                SetupControls(setup, on_setup, error)
-        with solara.Column(style={"padding": "8px"}):
+                SetupControls(setup, on_setup, error, id(model))
+        with solara.Column(style={"padding": "8px"}, classes=["wg-main"]):
             with solara.lab.Tabs(value=tab, lazy=True):
                 with solara.lab.Tab("Market outcomes"):
                     with solara.ColumnsResponsive(12, large=6):
