@@ -41,7 +41,7 @@ from model import vizcharts as charts
 from model.livechart import LiveChart, Pacer, PlotlyJS
 from model.vizmodel import (  # noqa: F401 (re-exported: the viz's model side)
     DEFAULT_SCENARIO, DEFAULTS, LIMITS, InputError, VizModel, check_setup, html_table, month_text, panel_key,
-    policy_event, policy_state, policy_table, regulator_summary, regulator_table, scenario_names, scenario_path)
+    policy_event, policy_state, policy_table, regulator_summary, regulator_table, scenario_names)
 
 DEFAULT_DELAY_MS = 10  # least time between ticks while playing
 PACE_LAG = 2  # ticks Play may run ahead of what the page shows (the page draws the ticks between at once)

@@ -30,7 +30,7 @@ import pandas as pd
 from . import batch
 from . import config as config_mod
 from .config import ConfigError
-from .report_metrics import Metric, metric_list, month_label  # noqa: F401 (month_label: re-exported)
+from .report_metrics import Metric, metric_list
 
 BANDS = ("ci", "range")
 BAND_TEXT = {
@@ -326,5 +326,5 @@ def build_report(out: Path | str, path: Path | str | None = None, band: str = "c
     return target
 
 
-__all__ = ["BANDS", "GroupStats", "ScenarioInfo", "build_report", "collect", "effects", "month_label",
+__all__ = ["BANDS", "GroupStats", "ScenarioInfo", "build_report", "collect", "effects",
            "reference_group", "scenario_info", "summary_frame", "write_timeseries"]
