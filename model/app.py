@@ -12,8 +12,8 @@ concentration) and a tab with a network sample, each beside the regulator's acti
 the policies in force.
 
 A tick does not re-render the page: the step's new points go straight to the charts
-(:class:`model.livechart.LiveChart`, a few hundred bytes each) and the month to its
-label; the panels re-render only when what they show changed.  Play keeps pace with
+(:class:`model.livechart.LiveChart`, a few hundred bytes each, all in one message with the
+tick) and the month to its label; the panels re-render only when what they show changed.  Play keeps pace with
 the page (:class:`model.livechart.Pacer`) and Pause is checked before every tick.
 """
 
@@ -56,21 +56,41 @@ CSS = """
 """
 
 
-def _feed(feeds: dict, key: str, el, push):
+class Live:
+    """What follows each tick on one page: the parts shown register a feed; ``tick`` runs them and
+    sends their chart patches in one message, through the page's pacer."""
+
+    def __init__(self):
+        self.feeds: dict = {}
+        self.pacer: Pacer | None = None
+
+    def post(self, key: str, patch: dict) -> bool:
+        return self.pacer is not None and self.pacer.post(key, patch)
+
+    def tick(self, model) -> None:
+        for push in list(self.feeds.values()):
+            push(model)
+        if self.pacer is not None:
+            self.pacer.mark(int(model.time))
+
+
+def _feed(live: Live, key: str, el, push):
     """An effect that registers ``push(widget, model)`` to run after every tick while the component
     is shown (the widget is looked up here: outside a render there is no lookup)."""
     def register():
         widget = solara.get_widget(el)
-        feeds[key] = lambda m: push(widget, m)
-        return lambda: feeds.pop(key, None)
+        if isinstance(widget, LiveChart):
+            widget.bus = live
+        live.feeds[key] = lambda m: push(widget, m)
+        return lambda: live.feeds.pop(key, None)
     return register
 
 
 @solara.component
-def LineChart(model, key: str, feeds: dict):
+def LineChart(model, key: str, live: Live):
     """One of vizcharts.CHARTS: drawn once per model, then extended with each new tick."""
     spec = charts.chart(key)
-    el = LiveChart.element()
+    el = LiveChart.element(key=f"chart:{key}")
     sent = solara.use_ref(0)
 
     def draw():
@@ -90,13 +110,13 @@ def LineChart(model, key: str, feeds: dict):
             w.relayout({"shapes": shapes})
 
     solara.use_effect(draw, [id(model)])
-    solara.use_effect(_feed(feeds, f"chart:{key}", el, push), [id(model)])
+    solara.use_effect(_feed(live, f"chart:{key}", el, push), [id(model)])
     return el
 
 
 @solara.component
-def NetworkChart(model, feeds: dict):
-    el = LiveChart.element()
+def NetworkChart(model, live: Live):
+    el = LiveChart.element(key="network")
 
     def draw():
         fig = charts.network_figure(model, model.sample)
@@ -106,12 +126,12 @@ def NetworkChart(model, feeds: dict):
         w.restyle(charts.network_state(m, m.sample), [1, 2])
 
     solara.use_effect(draw, [id(model)])
-    solara.use_effect(_feed(feeds, "network", el, push), [id(model)])
+    solara.use_effect(_feed(live, "network", el, push), [id(model)])
     return el
 
 
 @solara.component
-def MonthText(model, feeds: dict):
+def MonthText(model, live: Live):
     # the value is set by the feed alone (not a prop: a re-render would put back a stale one)
     el = ipywidgets.HTML.element(_dom_classes=["wg-month"])
 
@@ -120,7 +140,7 @@ def MonthText(model, feeds: dict):
 
     def register():
         push(solara.get_widget(el), model)
-        return _feed(feeds, "month", el, push)()
+        return _feed(live, "month", el, push)()
 
     solara.use_effect(register, [id(model)])
     return el
@@ -191,15 +211,13 @@ def Page():
     tab = solara.use_reactive(0)
     lock = solara.use_memo(threading.Lock, [])  # one step or policy change at a time
     go = solara.use_memo(threading.Event, [])  # set while playing; Pause clears it before the next tick
-    feeds = solara.use_memo(dict, [])  # what follows each tick: charts, the month (see _feed)
+    live = solara.use_memo(Live, [])  # what follows each tick: charts, the month (see _feed)
     shown = solara.use_ref(None)  # panel_key of what the panels show
     pacer_el = Pacer.element()
-    pacer_ref = solara.use_ref(None)
-    solara.use_effect(lambda: setattr(pacer_ref, "current", solara.get_widget(pacer_el)), [])
+    solara.use_effect(lambda: setattr(live, "pacer", solara.get_widget(pacer_el)), [])
 
     def after_tick(m):
-        for push in list(feeds.values()):
-            push(m)
+        live.tick(m)
         key = panel_key(m)
         if key != shown.current:  # the panels, switches and buttons re-render only on a change
             shown.current = key
@@ -248,10 +266,8 @@ def Page():
                     break
                 m.step()
             after_tick(m)
-            pacer = pacer_ref.current  # keep pace with the page: at most PACE_LAG ticks ahead of it
-            if pacer is not None:
-                pacer.mark(int(m.time))
-                pacer.wait(int(m.time) - PACE_LAG, PACE_TIMEOUT)
+            if live.pacer is not None:  # keep pace with the page: at most PACE_LAG ticks ahead of it
+                live.pacer.wait(int(m.time) - PACE_LAG, PACE_TIMEOUT)
             cancel.wait(max(0.0, delay.value / 1000 - (time.perf_counter() - t0)))
         go.clear()
         playing.value = False
@@ -265,13 +281,13 @@ def Page():
     solara.Title("walled-gardens viz")
     solara.Style(CSS)
     PlotlyJS.element()  # plotly.js, once for the page
-    Dashboard(model=model.value, version=version.value, feeds=feeds, playing=playing.value, setup=setup.value,
+    Dashboard(model=model.value, version=version.value, live=live, playing=playing.value, setup=setup.value,
               error=error.value, delay=delay, tab=tab, on_reset=lambda: rebuild(setup.value),
               on_play=pause if playing.value else play, on_step=step, on_policy=apply_policy, on_setup=change)
 
 
 @solara.component
-def Dashboard(model, version: int, feeds: dict, playing: bool, setup: dict, error: str | None,
+def Dashboard(model, version: int, live: Live, playing: bool, setup: dict, error: str | None,
               delay: solara.Reactive, tab: solara.Reactive, on_reset, on_play, on_step, on_policy, on_setup):
     # controls in a column of their own rather than solara.Sidebar, whose contents re-render the
     # whole app layout
@@ -286,7 +302,7 @@ def Dashboard(model, version: int, feeds: dict, playing: bool, setup: dict, erro
                     solara.Button("❚❚ Pause" if playing else "▶ Play", color="primary", on_click=on_play,
                                   disabled=not running)
                     solara.Button("Step", color="primary", on_click=on_step, disabled=playing or not running)
-                MonthText(model, feeds)
+                MonthText(model, live)
                 solara.SliderInt("Least time between ticks (ms)", value=delay, min=0, max=500, step=10)
             with solara.Card("Policy now", subtitle="applied at the current month, logged as an event", margin=0):
                 PolicyControls(model, version, on_policy)
@@ -297,11 +313,11 @@ def Dashboard(model, version: int, feeds: dict, playing: bool, setup: dict, erro
                 with solara.lab.Tab("Market outcomes"):
                     with solara.ColumnsResponsive(12, large=6):
                         for spec in charts.CHARTS:
-                            LineChart(model, spec.key, feeds)
+                            LineChart(model, spec.key, live)
                         RegulatorPanel(model, version)
                 with solara.lab.Tab("Network sample"):
                     with solara.ColumnsResponsive(12, large=[7, 5]):
-                        NetworkChart(model, feeds)
+                        NetworkChart(model, live)
                         RegulatorPanel(model, version)
 
 

@@ -38,7 +38,7 @@ function sameTraces(a, b) {
 // draws the points of all the ticks that arrived meanwhile at once
 function scheduler() {
   if (!window.__wgLiveCharts) {
-    const s = { views: new Set(), running: false };
+    const s = { views: new Set(), byKey: new Map(), running: false };
     const frame = async () => {
       let next = null;
       for (const v of s.views) if (v.pending.length && (!next || v.since < next.since)) next = v;
@@ -93,11 +93,14 @@ export default {
     };
     const sched = scheduler();
     sched.views.add(view);
-    const onMsg = (msg) => {
+    const key = model.get("key");
+    if (key) sched.byKey.set(key, view);  // patches may come with the pacer's message (see livechart.py)
+    view.receive = (msg) => {
       if (!view.pending.length) view.since = performance.now();
       view.pending.push(msg);
       sched.kick();
     };
+    const onMsg = (msg) => view.receive(msg);
     model.on("msg:custom", onMsg);
     model.send({ type: "ready" });
     const resize = new ResizeObserver(() => {
@@ -106,6 +109,7 @@ export default {
     resize.observe(el);
     return () => {
       sched.views.delete(view);
+      if (key && sched.byKey.get(key) === view) sched.byKey.delete(key);
       model.off("msg:custom", onMsg);
       resize.disconnect();
       plotly().then((Plotly) => Plotly.purge(gd));

@@ -1,6 +1,6 @@
 """Measure the viz in headless Chromium: bytes and time per Step, Play speed, Pause.
 
-    .venv/bin/python scripts/measure_viz.py [--steps 10] [--play-seconds 3] [--json FILE]
+    .venv/bin/python scripts/measure_viz.py [--steps 10] [--play-seconds 2] [--json FILE]
 
 Starts `solara run model/app.py` on 127.0.0.1 (vendored assets, offline), opens it in
 Debian's chromium and reads the websocket frames through the DevTools protocol:
@@ -84,7 +84,7 @@ def measure(steps: int, play_seconds: float) -> dict:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--steps", type=int, default=10)
-    ap.add_argument("--play-seconds", type=float, default=3.0)
+    ap.add_argument("--play-seconds", type=float, default=2.0)
     ap.add_argument("--json", type=Path)
     args = ap.parse_args()
     res = measure(args.steps, args.play_seconds)

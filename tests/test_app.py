@@ -163,9 +163,11 @@ def test_a_step_sends_only_new_points(page, monkeypatch):
     assert _month(page) == 2
     sent.clear()
     _click(page, "Step")
-    custom = [m["content"] for m in sent if m.get("method") == "custom" and "type" in m.get("content", {})]
-    assert {c["type"] for c in custom} == {"extend"} and len(custom) == len(vizcharts.CHARTS)
-    assert all(c["x"][0] == [3] for c in custom)  # the new tick only
+    custom = [m["content"] for m in sent if m.get("method") == "custom"]
+    assert len(custom) == 1 and custom[0]["tick"] == 3  # one message for the tick, the charts' patches in it
+    patches = custom[0]["patches"]
+    assert sorted(k for k, _ in patches) == sorted(f"chart:{c.key}" for c in vizcharts.CHARTS)
+    assert {p["type"] for _, p in patches} == {"extend"} and all(p["x"][0] == [3] for _, p in patches)
     size = sum(len(json.dumps(m, default=str)) for m in sent)
     print(f"\nbytes sent for one step (without the websocket's framing): {size}")
     for chart in page.find(LiveChart).widgets:
