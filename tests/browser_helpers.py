@@ -220,7 +220,7 @@ CLICK_SPY = """() => document.addEventListener('click', () => {
 }, {capture: true, once: true})"""
 
 
-def wait_month_above(page, month: float, timeout: float = 30_000) -> None:
+def wait_month_above(page, month: float, timeout: float = 60_000) -> None:
     """Wait until the page shows a month after ``month``."""
     page.wait_for_function(
         "t => [...document.querySelectorAll('*')].some(e => e.childElementCount === 0 && "
