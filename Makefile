@@ -1,6 +1,7 @@
 # walled-gardens: `make all` runs every scenario (batch + report); `make test` runs the tests.
 # On a fresh machine both set everything up: uv is bootstrapped into .tools/ when missing,
 # Python 3.12 comes from the machine (UV_PYTHON_DOWNLOADS=never), packages from uv.lock.
+# npm is needed only by `make viz` (and the browser tests), to vendor Solara's front-end files.
 
 SHELL := /bin/bash
 export UV_PYTHON_DOWNLOADS := never
@@ -11,7 +12,7 @@ REPLICATIONS ?= 10
 STEPS ?= 120
 WORKERS ?= 2
 
-.PHONY: all setup test batch report bench bench-batch viz clean
+.PHONY: all setup viz-assets test batch report bench bench-batch viz clean
 
 all: batch
 
@@ -23,15 +24,18 @@ all: batch
 SOLARA_ASSETS ?= .cache/solara-assets
 SOLARA_MARKER := $(SOLARA_ASSETS)/@widgetti/solara-vuetify-app@10.1.1/.vendored
 
-setup: $(UV) $(SOLARA_MARKER)
+setup: $(UV)
 	$(UV) sync --frozen
+
+viz-assets: $(SOLARA_MARKER)
 
 $(SOLARA_MARKER): scripts/vendor_solara_assets.sh
 	bash scripts/vendor_solara_assets.sh $(SOLARA_ASSETS)
 	touch $@
 
+# common seeds: every scenario's replication r uses the same seed, so effects are paired
 batch: setup
-	$(RUN) walled-gardens batch scenarios/*.toml --replications $(REPLICATIONS) --steps $(STEPS) --workers $(WORKERS) --out $(OUT)
+	$(RUN) walled-gardens batch scenarios/*.toml --replications $(REPLICATIONS) --steps $(STEPS) --workers $(WORKERS) --common-seeds --out $(OUT)
 
 report: setup
 	$(RUN) walled-gardens report $(OUT)
@@ -45,7 +49,7 @@ bench: setup
 bench-batch: setup
 	$(RUN) python benchmarks/bench_batch.py --replications $(REPLICATIONS) --json benchmarks/bench_batch.json
 
-viz: setup
+viz: setup viz-assets
 	$(RUN) walled-gardens viz
 
 clean:

@@ -1,58 +1,43 @@
-"""Comparison report of a batch directory: one self-contained, offline plotly HTML file.
+"""Comparison report of a batch directory: one self-contained, offline HTML file that explains itself.
 
-For every scenario (or scenario x sweep point: a "group") the report shows, over time,
-the mean across replications with a 95% band, of payment share per wallet, merchant
-reach, HHI, multi-homing and welfare (consumer surplus, merchant profit, platform
-revenue, fines); and a table of end-state values (last tick) with 95% confidence
-intervals.  plotly.js is embedded (no CDN), so the file opens without a network.
+``build_report(DIR)`` writes, from the finished runs in ``DIR``:
 
-Runs are read group by group and only the columns the report needs, so memory stays
-bounded by one group's data however large the batch.
+* ``report.html``: a written summary generated from the measured effects; a table of
+  every scenario minus the baseline at the last month (paired by replication when the
+  batch used common seeds, with 95% CIs and units); one figure per metric (mean across
+  replications and a 95% band, a legend beside each, policy events marked, calendar
+  months for dated scenarios), each downloadable as PNG or SVG; the end-state levels;
+  failed runs.  plotly.js is embedded (no CDN).
+* ``summary.csv`` (end-state levels), ``effects.csv`` (the effects table) and a tidy
+  ``timeseries.csv`` (one row per run and month, one column per metric).
+
+Runs are read group by group, and only the columns needed, so memory stays bounded by
+one group's data however large the batch.  The pieces (:func:`collect`, :func:`effects`,
+:mod:`model.report_figures`, :mod:`model.report_text`) are plain functions that a sweep
+page can reuse.
 """
 
 from __future__ import annotations
 
-import html
 import json
-from collections.abc import Sequence
-from dataclasses import dataclass
+import warnings
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from . import batch
+from . import config as config_mod
 from .config import ConfigError
+from .report_metrics import Metric, metric_list
 
 BANDS = ("ci", "range")
 BAND_TEXT = {
     "ci": "95% confidence interval of the mean across replications (Student t, n-1 df)",
     "range": "2.5-97.5 percentile range across replications",
 }
-
-# (column, title, unit note); payment shares are prepended per wallet
-FIXED_METRICS: list[tuple[str, str]] = [
-    ("reach_mean", "Merchant reach (mean share of consumers who can buy)"),
-    ("hhi_value", "HHI of payments by value (0-10,000)"),
-    ("consumer_wallet_multihoming", "Consumers holding 2+ wallets"),
-    ("consumer_market_multihoming", "Consumers using 2+ marketplaces"),
-    ("merchant_multihoming", "Merchants on 2+ marketplaces"),
-    ("merchant_exclusive_share", "Merchants under exclusivity"),
-    ("consumer_surplus", "Consumer surplus (logit inclusive value)"),
-    ("merchant_profit", "Merchant profit (per merchant, per month)"),
-    ("platform_revenue", "Platform revenue (per consumer, per month)"),
-    ("fines_total", "Fines, cumulative (per consumer)"),
-]
-SHORT = {"reach_mean": "reach", "hhi_value": "HHI", "consumer_wallet_multihoming": "wallet multi-homing",
-         "consumer_market_multihoming": "marketplace multi-homing", "merchant_multihoming": "merchant multi-homing",
-         "merchant_exclusive_share": "under exclusivity", "consumer_surplus": "consumer surplus",
-         "merchant_profit": "merchant profit", "platform_revenue": "platform revenue", "fines_total": "fines (cum.)"}
-
-
-def short_label(metric: str) -> str:
-    if metric.startswith("pay_share_value_"):
-        return "share " + metric.removeprefix("pay_share_value_")
-    return SHORT.get(metric, metric)
+REFERENCE = "baseline"  # effects are measured against this group when the batch has it
 
 
 @dataclass
@@ -63,13 +48,30 @@ class GroupStats:
     done: int
     failed: int
     series: pd.DataFrame  # tick, <metric>_mean, _lo, _hi, n
-    end: pd.DataFrame  # rows: metric; columns: n, mean, sd, lo, hi
+    end: pd.DataFrame  # rows: metric; columns: n, mean, sd, lo, hi (last tick, 95% CI)
+    ends: pd.DataFrame = field(default_factory=pd.DataFrame)  # per run at its last tick: replication, seed, metrics
+    last_tick: int | None = None
 
 
-def metric_list(columns: Sequence[str]) -> list[tuple[str, str]]:
-    wallets = [c.removeprefix("pay_share_value_") for c in columns if c.startswith("pay_share_value_")]
-    out = [(f"pay_share_value_{w}", f"Payment share by value: {w}") for w in wallets]
-    return out + [(c, t) for c, t in FIXED_METRICS if c in columns]
+@dataclass
+class ScenarioInfo:
+    """What the report shows about a scenario besides its numbers."""
+
+    name: str
+    description: str = ""
+    start: str | None = None  # "YYYY-MM" of tick 0, for dated scenarios
+    events: list[dict] = field(default_factory=list)  # tick, action, target, note
+
+
+# --------------------------------------------------------------------------- statistics
+def t_half(sd: np.ndarray | float, n: np.ndarray | int) -> np.ndarray | float:
+    """Half-width of the 95% Student t interval of a mean (NaN for n < 2)."""
+    from scipy.special import stdtrit  # the t quantile; scipy.stats takes seconds to import
+
+    n = np.asarray(n, dtype=float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        q = stdtrit(np.where(n > 1, n - 1, np.nan), 0.975)
+        return q * np.asarray(sd, dtype=float) / np.sqrt(n)
 
 
 def _interval(values: np.ndarray, band: str) -> tuple[float, float, float, float]:
@@ -79,30 +81,99 @@ def _interval(values: np.ndarray, band: str) -> tuple[float, float, float, float
     if n == 0:
         return (np.nan,) * 4
     mean = float(v.mean())
-    sd = float(v.std(ddof=1)) if n > 1 else np.nan
     if n == 1:
-        return mean, sd, mean, mean
+        return mean, np.nan, mean, mean
+    sd = float(v.std(ddof=1))
     if band == "range":
         lo, hi = np.percentile(v, [2.5, 97.5])
         return mean, sd, float(lo), float(hi)
-    from scipy.stats import t
-
-    half = float(t.ppf(0.975, n - 1)) * sd / np.sqrt(n)
+    half = float(t_half(sd, n))
     return mean, sd, mean - half, mean + half
 
 
 def _series_stats(df: pd.DataFrame, metrics: list[str], band: str) -> pd.DataFrame:
+    """Per tick: mean and band of every metric across runs (one [tick, run, metric] array)."""
+    ticks, t_idx = np.unique(df["tick"].to_numpy(), return_inverse=True)
+    r_idx, runs = pd.factorize(df["run_id"])
+    a = np.full((ticks.size, runs.size, len(metrics)), np.nan)
+    a[t_idx, r_idx] = df[metrics].to_numpy(dtype=float)
+    n = np.sum(~np.isnan(a), axis=1)  # [tick, metric]
+    with np.errstate(invalid="ignore", divide="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN ticks (a metric a scenario lacks)
+        mean = np.nanmean(a, axis=1)
+        if band == "range":
+            lo, hi = np.nanpercentile(a, [2.5, 97.5], axis=1)
+        else:
+            half = np.where(n > 1, t_half(np.nanstd(a, axis=1, ddof=1), n), 0.0)
+            lo, hi = mean - half, mean + half
+    out = {"tick": ticks.astype(int), "n": np.sum(~np.isnan(a).all(axis=2), axis=1)}
+    for k, m in enumerate(metrics):
+        out[f"{m}_mean"], out[f"{m}_lo"], out[f"{m}_hi"] = mean[:, k], lo[:, k], hi[:, k]
+    return pd.DataFrame(out)
+
+
+def effects(stats: list[GroupStats], metrics: list[Metric], reference: str | None = None) -> pd.DataFrame:
+    """Every group minus the reference group at the last tick, one row per (group, metric).
+
+    Runs are paired by replication when both runs of a pair have the same seed (common
+    random numbers): the interval is then the paired Student t interval of the mean
+    difference.  Otherwise the groups are independent samples and the interval is Welch's.
+    Columns: group, metric, n, paired, ref_mean, mean, diff, lo, hi.
+    """
+    ref = reference_group(stats, reference)
+    if ref is None:
+        return pd.DataFrame(columns=["group", "metric", "n", "paired", "ref_mean", "mean", "diff", "lo", "hi"])
     rows = []
-    for tick, g in df.groupby("tick", sort=True):
-        row: dict = {"tick": int(tick), "n": int(g["run_id"].nunique())}
+    base = ref.ends.set_index("replication") if not ref.ends.empty else pd.DataFrame()
+    for gs in stats:
+        if gs is ref or gs.ends.empty or base.empty:
+            continue
+        cur = gs.ends.set_index("replication")
+        common = cur.index.intersection(base.index)
+        paired = len(common) > 1 and bool((cur.loc[common, "seed"] == base.loc[common, "seed"]).all())
         for m in metrics:
-            mean, _, lo, hi = _interval(g[m].to_numpy(dtype=float), band)
-            row[f"{m}_mean"], row[f"{m}_lo"], row[f"{m}_hi"] = mean, lo, hi
-        rows.append(row)
-    return pd.DataFrame(rows)
+            c = m.column
+            if c not in cur or c not in base:
+                continue
+            if paired:
+                d = (cur.loc[common, c] - base.loc[common, c]).dropna().to_numpy(dtype=float)
+                n, diff = d.size, float(d.mean()) if d.size else np.nan
+                half = float(t_half(d.std(ddof=1), n)) if n > 1 else np.nan
+            else:
+                a, b = cur[c].dropna().to_numpy(dtype=float), base[c].dropna().to_numpy(dtype=float)
+                n, diff, half = min(a.size, b.size), float(a.mean() - b.mean()) if a.size and b.size else np.nan, \
+                    _welch_half(a, b)
+            rows.append({"group": gs.group, "metric": c, "n": int(n), "paired": paired,
+                         "ref_mean": float(base[c].mean()), "mean": float(cur[c].mean()),
+                         "diff": diff, "lo": diff - half, "hi": diff + half})
+    return pd.DataFrame(rows, columns=["group", "metric", "n", "paired", "ref_mean", "mean", "diff", "lo", "hi"])
 
 
-def collect(out: Path | str, band: str = "ci") -> tuple[dict, list[GroupStats], list[tuple[str, str]], list[dict]]:
+def _welch_half(a: np.ndarray, b: np.ndarray) -> float:
+    from scipy.special import stdtrit
+
+    if a.size < 2 or b.size < 2:
+        return np.nan
+    va, vb = a.var(ddof=1) / a.size, b.var(ddof=1) / b.size
+    se = np.sqrt(va + vb)
+    if se == 0:
+        return 0.0
+    df = (va + vb) ** 2 / (va ** 2 / (a.size - 1) + vb ** 2 / (b.size - 1))
+    return float(stdtrit(df, 0.975) * se)
+
+
+def reference_group(stats: list[GroupStats], reference: str | None = None) -> GroupStats | None:
+    """The group effects are measured against: ``reference``, else 'baseline', else the first with data."""
+    done = [gs for gs in stats if gs.done]
+    for name in (reference, REFERENCE):
+        for gs in done:
+            if name is not None and gs.group == name:
+                return gs
+    return done[0] if done else None
+
+
+# --------------------------------------------------------------------------- reading
+def collect(out: Path | str, band: str = "ci") -> tuple[dict, list[GroupStats], list[Metric], list[dict]]:
     """Read the batch in ``out`` group by group: (manifest, stats per group, metrics, failures)."""
     if band not in BANDS:
         raise ConfigError(f"--band {band!r}: allowed: {list(BANDS)}")
@@ -112,11 +183,37 @@ def collect(out: Path | str, band: str = "ci") -> tuple[dict, list[GroupStats], 
     by_group: dict[str, list[dict]] = {}
     for r in runs:
         by_group.setdefault(r["group"], []).append(r)
-    dset = batch.dataset(out, [r["run_id"] for r in runs])
+    damaged = batch.unreadable_runs(out, runs)  # damaged result files: skipped and named
+    skip = {f["run_id"] for f in damaged}
+    dset = batch.dataset(out, [r["run_id"] for r in runs if r["run_id"] not in skip])
     columns = dset.schema.names if dset is not None else []
     metrics = metric_list(columns)
-    names = [m for m, _ in metrics]
-    failures = batch.unreadable_runs(out, runs)  # damaged result files: skipped and named
+    names = [m.column for m in metrics]
+    failures = _failures(out, runs) + damaged
+    failed_ids = {f["run_id"] for f in failures}
+    stats = []
+    for group in manifest.get("groups") or list(by_group):
+        specs = by_group.get(group, [])
+        ids = [r["run_id"] for r in specs if r["run_id"] not in skip]
+        df = batch.load_results(out, ["run_id", "replication", "seed", "tick", *names], run_ids=ids)
+        df = df.reindex(columns=["run_id", "replication", "seed", "tick", *names])  # metrics it lacks -> NaN
+        done = int(df["run_id"].nunique()) if len(df) else 0
+        series, end, ends, last_tick = pd.DataFrame(), pd.DataFrame(), pd.DataFrame(), None
+        if done:
+            series = _series_stats(df, names, band)
+            ends = df[df["tick"] == df.groupby("run_id")["tick"].transform("max")].reset_index(drop=True)
+            last_tick = int(ends["tick"].max())
+            end = pd.DataFrame(
+                [(m, int(ends[m].notna().sum()), *_interval(ends[m].to_numpy(dtype=float), "ci")) for m in names],
+                columns=["metric", "n", "mean", "sd", "lo", "hi"]).set_index("metric")
+        stats.append(GroupStats(group, specs[0]["scenario"] if specs else group, len(specs), done,
+                                sum(i in failed_ids for i in ids), series, end, ends, last_tick))
+        del df
+    return manifest, stats, metrics, failures
+
+
+def _failures(out: Path, runs: list[dict]) -> list[dict]:
+    failures = []
     for r in runs:
         f = out / batch.FAILED / f"{r['run_id']}.json"
         if f.is_file():
@@ -124,182 +221,32 @@ def collect(out: Path | str, band: str = "ci") -> tuple[dict, list[GroupStats], 
                 failures.append(json.loads(f.read_text()))
             except json.JSONDecodeError:
                 failures.append({**r, "error": "(unreadable failure record)"})
-    failed_ids = {f["run_id"] for f in failures}
-    stats = []
-    for group in manifest.get("groups") or list(by_group):
-        specs = by_group.get(group, [])
-        ids = [r["run_id"] for r in specs]
-        df = batch.load_results(out, ["run_id", "tick", *names], run_ids=ids)
-        df = df.reindex(columns=["run_id", "tick", *names])  # metrics this scenario lacks -> NaN
-        done = int(df["run_id"].nunique()) if len(df) else 0
-        if done:
-            series = _series_stats(df, names, band)
-            last = df[df["tick"] == df.groupby("run_id")["tick"].transform("max")]
-            end = pd.DataFrame(
-                [(m, int(last[m].notna().sum()), *_interval(last[m].to_numpy(dtype=float), "ci")) for m in names],
-                columns=["metric", "n", "mean", "sd", "lo", "hi"]).set_index("metric")
-        else:
-            series, end = pd.DataFrame(), pd.DataFrame()
-        stats.append(GroupStats(group, specs[0]["scenario"] if specs else group, len(specs), done,
-                                sum(i in failed_ids for i in ids), series, end))
-        del df
-    return manifest, stats, metrics, failures
+    return failures
 
 
-# --------------------------------------------------------------------------- figure
-def _palette(n: int) -> list[str]:
-    from plotly.colors import qualitative
+def scenario_info(manifest: dict) -> dict[str, ScenarioInfo]:
+    """Description, calendar start and timeline of each scenario, from its file when the file still
+    has the content the batch ran (same hash as in the manifest); otherwise name and description only."""
+    import hashlib
 
-    base = qualitative.Plotly if n <= 10 else qualitative.Dark24 + qualitative.Light24
-    return [base[i % len(base)] for i in range(n)]
-
-
-def _rgba(hex_color: str, alpha: float) -> str:
-    h = hex_color.lstrip("#")
-    r, g, b = (int(h[i:i + 2], 16) for i in (0, 2, 4))
-    return f"rgba({r},{g},{b},{alpha})"
-
-
-def figure(stats: list[GroupStats], metrics: list[tuple[str, str]], band: str = "ci"):
-    """Small multiples: one panel per metric, one colour per group, mean line + band."""
-    import plotly.graph_objects as go
-    from plotly.subplots import make_subplots
-
-    cols = 2
-    rows = max(1, -(-len(metrics) // cols))
-    fig = make_subplots(rows=rows, cols=cols, subplot_titles=[t for _, t in metrics],
-                        vertical_spacing=min(0.08, 0.35 / rows), horizontal_spacing=0.08)
-    colors = _palette(len(stats))
-    for gi, (gs, color) in enumerate(zip(stats, colors)):
-        if gs.series.empty:
-            continue
-        x = gs.series["tick"]
-        for mi, (m, title) in enumerate(metrics):
-            r, c = mi // cols + 1, mi % cols + 1
-            lo, hi, mean = gs.series[f"{m}_lo"], gs.series[f"{m}_hi"], gs.series[f"{m}_mean"]
-            common = dict(legendgroup=gs.group, x=x, showlegend=False)
-            fig.add_trace(go.Scatter(y=hi, mode="lines", line=dict(width=0), hoverinfo="skip", **common),
-                          row=r, col=c)
-            fig.add_trace(go.Scatter(y=lo, mode="lines", line=dict(width=0), fill="tonexty",
-                                     fillcolor=_rgba(color, 0.18), hoverinfo="skip", **common), row=r, col=c)
-            fig.add_trace(go.Scatter(
-                y=mean, mode="lines", name=gs.group, line=dict(color=color, width=2),
-                customdata=np.stack([lo, hi, gs.series["n"]], axis=-1),
-                hovertemplate=(f"<b>{html.escape(gs.group)}</b><br>{html.escape(title)}<br>month %{{x}}: "
-                               "%{y:.4g} [%{customdata[0]:.4g}, %{customdata[1]:.4g}], n=%{customdata[2]}"
-                               "<extra></extra>"),
-                **{**common, "showlegend": mi == 0}), row=r, col=c)
-    fig.update_layout(
-        height=290 * rows + 160, template="plotly_white", margin=dict(l=60, r=30, t=110, b=40),
-        legend=dict(orientation="h", yanchor="bottom", y=1.0 + 60 / (290 * rows + 160), x=0,
-                    entrywidthmode="pixels", entrywidth=0, title_text=""),
-        hovermode="closest")
-    fig.update_annotations(font_size=13)
-    return fig
+    out = {}
+    for s in manifest.get("scenarios", []):
+        info = ScenarioInfo(s["name"], s.get("description", ""))
+        try:
+            content = batch.read_scenario(s["source"])
+            digest = hashlib.sha256(json.dumps(content, sort_keys=True, default=str).encode()).hexdigest()
+            if digest == s.get("content_sha256"):
+                cfg = config_mod.validate(config_mod.with_overrides(content, manifest.get("overrides")), s["source"])
+                info.start = cfg.start
+                info.events = [{"tick": e.tick, "action": e.action, "target": e.target, "note": e.note}
+                               for e in cfg.events]
+        except (ConfigError, OSError, KeyError):
+            pass
+        out[s["name"]] = info
+    return out
 
 
-# --------------------------------------------------------------------------- html
-def _fmt(v: float) -> str:
-    if v is None or not np.isfinite(v):
-        return "–"
-    a = abs(v)
-    if a >= 100:
-        return f"{v:,.0f}"
-    if a >= 1:
-        return f"{v:.2f}"
-    return f"{v:.3f}"
-
-
-def _summary_table(stats: list[GroupStats], metrics: list[tuple[str, str]]) -> str:
-    head = "".join(f"<th title='{html.escape(t)}'>{html.escape(short_label(m))}</th>" for m, t in metrics)
-    body = []
-    for gs in stats:
-        runs = f"{gs.done}/{gs.planned}" + (f" <span class='bad'>({gs.failed} failed)</span>" if gs.failed else "")
-        cells = [f"<th class='row'>{html.escape(gs.group)}</th>", f"<td>{runs}</td>"]
-        for m, _ in metrics:
-            if gs.end.empty or m not in gs.end.index:
-                cells.append("<td>–</td>")
-                continue
-            e = gs.end.loc[m]
-            ci = f"[{_fmt(e['lo'])}, {_fmt(e['hi'])}]" if e["n"] > 1 else ""
-            cells.append(f"<td>{_fmt(e['mean'])}<br><span class='ci'>{ci}</span></td>")
-        body.append("<tr>" + "".join(cells) + "</tr>")
-    return (f"<div class='scroll'><table class='summary'><thead><tr><th>scenario</th><th>runs</th>{head}</tr>"
-            f"</thead><tbody>{''.join(body)}</tbody></table></div>")
-
-
-def _failures_html(failures: list[dict]) -> str:
-    if not failures:
-        return ""
-    items = "".join(
-        f"<li><code>{html.escape(str(f.get('run_id')))}</code> {html.escape(str(f.get('group', '')))}, "
-        f"replication {html.escape(str(f.get('replication')))}, seed {html.escape(str(f.get('seed')))}: "
-        f"{html.escape(str(f.get('error')))}</li>" for f in failures)
-    return (f"<h2>Failed runs ({len(failures)})</h2><p>Tracebacks are in <code>failed/&lt;run_id&gt;.json</code>; "
-            f"rerunning the batch command retries them.</p><ul>{items}</ul>")
-
-
-CSS = """
-body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:24px;color:#222;max-width:1500px}
-h1{margin-bottom:4px} .meta{color:#555;font-size:13px} code{background:#f3f3f3;padding:0 3px}
-table{border-collapse:collapse;font-size:12px} th,td{border:1px solid #ddd;padding:4px 6px;text-align:right;
-vertical-align:top} th{background:#f6f6f6} th.row{text-align:left;white-space:nowrap} .ci{color:#777;font-size:11px}
-.scroll{overflow-x:auto} .bad{color:#b00} table.scen td{text-align:left}
-"""
-
-
-def build_report(out: Path | str, path: Path | str | None = None, band: str = "ci",
-                 title: str = "walled-gardens: scenario comparison") -> Path:
-    """Write the HTML report for the batch in ``out`` (default ``out/report.html``)."""
-    out = Path(out)
-    manifest, stats, metrics, failures = collect(out, band)
-    if not any(gs.done for gs in stats):
-        raise ConfigError(f"{out}: no finished runs to report yet")
-    fig = figure(stats, metrics, band)
-    plot = fig.to_html(full_html=False, include_plotlyjs=True, config={"responsive": True, "displaylogo": False})
-    end_csv = summary_frame(stats)
-    end_csv.to_csv(out / "summary.csv", index=False)
-    done = sum(gs.done for gs in stats)
-    planned = sum(gs.planned for gs in stats)
-    scen_rows = "".join(
-        f"<tr><td><b>{html.escape(s['name'])}</b></td><td><code>{html.escape(s['source'])}</code></td>"
-        f"<td>{html.escape(s.get('description', ''))}</td></tr>" for s in manifest.get("scenarios", []))
-    steps = manifest.get("steps")
-    meta = (f"{done} of {planned} planned runs finished; {len(failures)} failed. "
-            f"Replications: {manifest.get('replications')}; steps: {steps if steps is not None else 'per scenario'}; "
-            f"master seed {manifest.get('master_seed')} (seeds: <code>{html.escape(str(manifest.get('seed_scheme')))}"
-            f"</code>); batch started {html.escape(str(manifest.get('created')))}.")
-    if manifest.get("overrides"):
-        meta += f" Overrides: <code>{html.escape(json.dumps(manifest['overrides']))}</code>."
-    if len(manifest.get("points") or [{}]) > 1:
-        meta += f" Sweep: {len(manifest['points'])} points per scenario (common random numbers across points)."
-    page = f"""<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}</title>
-<meta name="viewport" content="width=device-width, initial-scale=1"><style>{CSS}</style></head>
-<body>
-<h1>{html.escape(title)}</h1>
-<p class="meta">{meta}</p>
-<table class="scen"><thead><tr><th>scenario</th><th>file</th><th>description</th></tr></thead>
-<tbody>{scen_rows}</tbody></table>
-<h2>End state (last month)</h2>
-<p class="meta">Mean across replications and, below it, the 95% confidence interval of the mean (Student t).
-Also in <code>summary.csv</code>.</p>
-{_summary_table(stats, metrics)}
-<h2>Over time</h2>
-<p class="meta">Lines: mean across replications; shaded: {BAND_TEXT[band]}. x axis: month (tick).
-Click a scenario in the legend to hide it, double-click to show it alone; hover for values.</p>
-{plot}
-{_failures_html(failures)}
-</body></html>
-"""
-    target = Path(path) if path is not None else out / "report.html"
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(f".{target.name}.tmp")
-    tmp.write_text(page, encoding="utf-8")
-    tmp.replace(target)
-    return target
-
-
+# --------------------------------------------------------------------------- tables on disk
 def summary_frame(stats: list[GroupStats]) -> pd.DataFrame:
     """Tidy end-state table: group, scenario, metric, n, mean, sd, ci_lo, ci_hi."""
     rows = []
@@ -308,3 +255,78 @@ def summary_frame(stats: list[GroupStats]) -> pd.DataFrame:
             rows.append({"group": gs.group, "scenario": gs.scenario, "metric": m, "n": int(e["n"]),
                          "mean": e["mean"], "sd": e["sd"], "ci_lo": e["lo"], "ci_hi": e["hi"]})
     return pd.DataFrame(rows, columns=["group", "scenario", "metric", "n", "mean", "sd", "ci_lo", "ci_hi"])
+
+
+def write_timeseries(out: Path | str, manifest: dict, target: Path | str | None = None) -> Path:
+    """``timeseries.csv``: one row per finished run and tick (scenario, group, replication, seed,
+    tick, sweep parameters, every metric), written group by group."""
+    out = Path(out)
+    target = Path(target) if target is not None else out / "timeseries.csv"
+    by_group: dict[str, list[str]] = {}
+    for r in manifest.get("runs", []):
+        by_group.setdefault(r["group"], []).append(r["run_id"])
+    front = ["scenario", "group", "replication", "seed", "tick"]
+    columns: list[str] | None = None
+    tmp = target.with_name(f".{target.name}.tmp")
+    with open(tmp, "w", encoding="utf-8", newline="") as fh:
+        for ids in by_group.values():
+            df = batch.load_results(out, None, run_ids=ids)
+            if df.empty:
+                continue
+            if columns is None:
+                dset = batch.dataset(out, [i for v in by_group.values() for i in v])
+                every = dset.schema.names
+                columns = front + [c for c in every if c not in front and c != "run_id"]
+            _write_csv(df.reindex(columns=columns), fh, header=fh.tell() == 0)
+    tmp.replace(target)
+    return target
+
+
+def _write_csv(df: pd.DataFrame, fh, header: bool) -> None:
+    """Floats with 6 significant digits (a spreadsheet needs no more), written by pyarrow (fast)."""
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    floats = df.select_dtypes("float").columns
+    if len(floats):
+        v = df[floats].to_numpy()
+        with np.errstate(divide="ignore", invalid="ignore"):
+            mag = np.where(np.isfinite(v) & (v != 0), np.floor(np.log10(np.abs(v))), 0)
+            scale = 10.0 ** (5 - mag)
+            df = df.assign(**dict(zip(floats, (np.round(v * scale) / scale).T)))
+    buf = pa.BufferOutputStream()
+    pacsv.write_csv(pa.Table.from_pandas(df, preserve_index=False), buf,
+                    pacsv.WriteOptions(include_header=header))
+    fh.write(buf.getvalue().to_pybytes().decode("utf-8"))
+
+
+# --------------------------------------------------------------------------- the page
+def build_report(out: Path | str, path: Path | str | None = None, band: str = "ci",
+                 title: str = "walled-gardens: scenario comparison") -> Path:
+    """Write the HTML report (default ``out/report.html``) and the CSV tables beside the runs."""
+    from . import report_figures, report_text
+
+    out = Path(out)
+    manifest, stats, metrics, failures = collect(out, band)
+    if not any(gs.done for gs in stats):
+        raise ConfigError(f"{out}: no finished runs to report yet")
+    info = scenario_info(manifest)
+    eff = effects(stats, metrics)
+    ref = reference_group(stats)
+    summary_frame(stats).to_csv(out / "summary.csv", index=False)
+    eff.to_csv(out / "effects.csv", index=False)
+    write_timeseries(out, manifest)
+    figures = report_figures.figures(stats, metrics, info, band)
+    page = report_text.page(title=title, manifest=manifest, stats=stats, metrics=metrics, effects=eff,
+                            reference=ref, info=info, failures=failures, figures=figures,
+                            band_text=BAND_TEXT[band])
+    target = Path(path) if path is not None else out / "report.html"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(f".{target.name}.tmp")
+    tmp.write_text(page, encoding="utf-8")
+    tmp.replace(target)
+    return target
+
+
+__all__ = ["BANDS", "GroupStats", "ScenarioInfo", "build_report", "collect", "effects",
+           "reference_group", "scenario_info", "summary_frame", "write_timeseries"]

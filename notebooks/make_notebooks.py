@@ -28,7 +28,9 @@ from IPython.display import Markdown, display
 pio.renderers.default = "plotly_mimetype+notebook"  # works offline and in JupyterLab
 ROOT = next(p for p in [Path.cwd(), *Path.cwd().parents] if (p / "scenarios" / "baseline.toml").exists())
 os.chdir(ROOT)
-SMALL = os.environ.get("WG_SMALL") == "1"  # the test suite runs every notebook at small sizes'''
+SMALL = os.environ.get("WG_SMALL") == "1"  # the test suite runs every notebook at small sizes
+
+from model import palette  # noqa: E402  (one colour per scenario and wallet, as in the report and the viz)'''
 
 
 def quickstart() -> nbformat.NotebookNode:
@@ -73,7 +75,7 @@ df.tail(3)'''),
 share = df.melt(id_vars="tick", value_vars=[f"pay_share_value_{w}" for w in wallets],
                 var_name="wallet", value_name="share")
 share["wallet"] = share["wallet"].str.removeprefix("pay_share_value_")
-fig = px.line(share, x="tick", y="share", color="wallet",
+fig = px.line(share, x="tick", y="share", color="wallet", color_discrete_map=palette.WALLETS,
               title="Payment share by value (tick = month)", range_y=[0, 1])
 fig.add_hrect(y0=0.504, y1=0.554, fillcolor="blue", opacity=0.08, line_width=0,
               annotation_text="Alipay 2016-2020", annotation_position="top left")
@@ -89,7 +91,8 @@ the share of merchants a holder of the wallet can pay with it."""),
 px.line(reach, x="tick", y="reach", color="statistic", title="Merchant reach", range_y=[0, 1]).show()
 wr = df.melt(id_vars="tick", value_vars=[f"wallet_reach_{w}" for w in wallets], var_name="wallet", value_name="reach")
 wr["wallet"] = wr["wallet"].str.removeprefix("wallet_reach_")
-px.line(wr, x="tick", y="reach", color="wallet", title="Wallet reach: share of merchants payable", range_y=[0, 1]).show()'''),
+px.line(wr, x="tick", y="reach", color="wallet", color_discrete_map=palette.WALLETS,
+        title="Wallet reach: share of merchants payable", range_y=[0, 1]).show()'''),
         new_markdown_cell("""## Looking at individuals
 
 Consumers and merchants are thin Mesa agents over the population arrays, so
@@ -137,6 +140,7 @@ intervals of the replication mean (Student t)."""),
 from model.runner import simulate
 
 SCENARIOS = ["baseline", "exclusivity_ban", "payment_interop", "link_interop", "full_openness"]
+COLORS = palette.scenario_colors(SCENARIOS)  # the same colour per scenario as in the report and the viz
 sizes = {"size.consumers": 3000, "size.merchants": 300} if SMALL else {"size.consumers": 10000, "size.merchants": 1000}
 steps = 90 if SMALL else 120
 seeds = range(1, 4) if SMALL else range(1, 11)
@@ -154,10 +158,9 @@ runs.groupby("scenario").size()'''),
 def band_plot(metric: str, title: str) -> go.Figure:
     g = runs.groupby(["scenario", "tick"])[metric].apply(mean_ci).unstack().reset_index()
     fig = go.Figure()
-    colors = px.colors.qualitative.Plotly
-    for i, s in enumerate(SCENARIOS):
+    for s in SCENARIOS:
         d = g[g.scenario == s]
-        c = colors[i % len(colors)]
+        c = COLORS[s]
         fig.add_trace(go.Scatter(x=pd.concat([d.tick, d.tick[::-1]]), y=pd.concat([d.hi, d.lo[::-1]]),
                                  fill="toself", fillcolor=c, opacity=0.2, line=dict(width=0),
                                  hoverinfo="skip", showlegend=False))
@@ -196,7 +199,7 @@ effects["significant"] = (effects.lo > 0) | (effects.hi < 0)
 effects["ci_half"] = effects["hi"] - effects["diff"]
 shown = effects[effects.metric.isin(["merchant_multihoming", "reach_mean", "wallet_reach_wechat_pay",
                                      "consumer_surplus"])]
-fig = px.bar(shown, x="metric", y="diff", color="scenario", barmode="group", error_y="ci_half",
+fig = px.bar(shown, x="metric", y="diff", color="scenario", color_discrete_map=COLORS, barmode="group", error_y="ci_half",
              title="Change against the baseline (95% CI)")
 fig.show()
 effects.round(4)'''),

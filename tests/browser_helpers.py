@@ -23,8 +23,10 @@ Usage::
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -63,6 +65,15 @@ def chromium_missing_reason() -> str | None:
     except ImportError:
         return "python package playwright is not installed"
     return None
+
+
+def solara_assets_missing_reason() -> str | None:
+    """A skip reason when Solara's front-end files are neither vendored nor vendorable (no npm)."""
+    import shutil
+
+    if (ASSETS_DIR / _ASSETS_MARKER).exists() or shutil.which("npm"):
+        return None
+    return f"Solara assets not vendored in {ASSETS_DIR} and npm not found (apt-get install -y npm, then make viz-assets)"
 
 
 def launch_chromium(playwright, **kwargs):
@@ -154,14 +165,87 @@ def solara_server(
             os.unlink(log.name)
 
 
+
+# -- reading a Solara page: websocket frames and the month the viz shows -----------------------
+
+MONTH_PREFIX = re.compile(r"^(Time|Month): ")
+MONTH_RE = re.compile(r"^(?:Time|Month): (\d+(?:\.\d+)?)")
+
+
+class Frames:
+    """Websocket frames of one page, with DevTools timestamps (seconds)."""
+
+    def __init__(self, page):
+        self.received: list[tuple[float, int]] = []
+        self.sent: list[tuple[float, str]] = []
+        cdp = page.context.new_cdp_session(page)
+        cdp.on("Network.webSocketFrameReceived", self._received)
+        cdp.on("Network.webSocketFrameSent", self._sent)
+        cdp.send("Network.enable")
+
+    def _received(self, ev):
+        r = ev["response"]
+        data = r.get("payloadData", "")
+        size = len(base64.b64decode(data)) if r.get("opcode") == 2 else len(data.encode())
+        self.received.append((ev["timestamp"], size))
+
+    def _sent(self, ev):
+        self.sent.append((ev["timestamp"], ev["response"].get("payloadData", "")))
+
+    def mark(self) -> tuple[int, int]:
+        return len(self.received), len(self.sent)
+
+    def since(self, mark: tuple[int, int]) -> tuple[int, float | None, float | None]:
+        """(bytes received, first sent timestamp, last received timestamp) after ``mark``."""
+        got = self.received[mark[0]:]
+        sent = self.sent[mark[1]:]
+        return (sum(s for _, s in got), sent[0][0] if sent else None, got[-1][0] if got else None)
+
+    def settle(self, page, quiet: float = 0.4, timeout: float = 20.0) -> None:
+        """Wait until no frame has arrived for ``quiet`` seconds."""
+        deadline = time.monotonic() + timeout
+        n, last = len(self.received), time.monotonic()
+        while time.monotonic() < deadline:
+            page.wait_for_timeout(100)
+            if len(self.received) != n:
+                n, last = len(self.received), time.monotonic()
+            elif time.monotonic() - last >= quiet:
+                return
+
+
+CLICK_SPY = """() => document.addEventListener('click', () => {
+  const el = [...document.querySelectorAll('*')].find(e => e.childElementCount === 0 &&
+                                                        /^(Time|Month): /.test(e.textContent));
+  window.__monthAtClick = parseFloat(el.textContent.split(':')[1]);
+}, {capture: true, once: true})"""
+
+
+def wait_month_above(page, month: float, timeout: float = 60_000) -> None:
+    """Wait until the page shows a month after ``month``."""
+    page.wait_for_function(
+        "t => [...document.querySelectorAll('*')].some(e => e.childElementCount === 0 && "
+        "/^(Time|Month): /.test(e.textContent) && parseFloat(e.textContent.split(':')[1]) > t)",
+        arg=month, timeout=timeout)
+
+
+def shown_month(page) -> float:
+    """The month the viz shows ("Month: 12 of 120 ...")."""
+    return float(MONTH_RE.match(page.get_by_text(MONTH_PREFIX).first.inner_text()).group(1))
+
+
 __all__ = [
     "ASSETS_DIR",
+    "CLICK_SPY",
+    "Frames",
+    "shown_month",
+    "wait_month_above",
     "CHROMIUM",
     "CHROMIUM_ARGS",
     "chromium_missing_reason",
     "ensure_solara_assets",
     "free_port",
     "launch_chromium",
+    "solara_assets_missing_reason",
     "solara_server",
 ]
 
