@@ -43,34 +43,42 @@ def is_sweep(out_dir: Path | str) -> bool:
 
 
 # --------------------------------------------------------------------------- data
-def _sweep_table(out: Path) -> tuple[dict, pd.DataFrame, list[str], list[str]]:
-    """A batch sweep as (manifest, one row per scenario x point, input columns, outcome columns):
-    each metric's mean over the last ticks of a run, then over replications."""
+def _sweep_table(out: Path) -> tuple[dict, pd.DataFrame, list[str], list[str], pd.DataFrame]:
+    """A batch sweep as (manifest, one row per scenario x point, input columns, outcome columns, the
+    runs' long data): each metric's mean over the last ticks of a run, then over replications."""
     manifest = batch.read_manifest(out)
-    runs = manifest.get("runs", [])
-    dset = batch.dataset(out, [r["run_id"] for r in runs])
+    dset = batch.dataset(out, [r["run_id"] for r in manifest.get("runs", [])])
     if dset is None:
         raise ConfigError(f"{out}: no finished runs to report yet")
     names = dset.schema.names
     wallets = [c for c in names if c.startswith("pay_share_value_")]
     metrics = wallets + [m for m in SWEEP_METRICS if m in names]
     params = [c for c in names if c.startswith("param.")]
-    df = batch.load_results(out, ["run_id", "scenario", "tick", *params, *metrics])
-    df = df.reindex(columns=["run_id", "scenario", "tick", *params, *metrics])
+    cols = ["run_id", "scenario", "tick", *params, *dict.fromkeys([*metrics, *TIME_METRICS])]
+    df = dset.to_table(columns=[c for c in cols if c in names]).to_pandas().reindex(columns=cols)
+    df = df.sort_values(["run_id", "tick"], kind="stable")
     end = df.groupby("run_id", sort=False).tail(END_TICKS).groupby("run_id", sort=False)
     per_run = end[metrics].mean().join(end[["scenario", *params]].first())
     table = per_run.groupby(["scenario", *params], dropna=False, sort=False)[metrics].mean().reset_index()
     table = table.rename(columns={p: p.removeprefix("param.") for p in params})
-    return manifest, table, [p.removeprefix("param.") for p in params], metrics
+    return manifest, table, [p.removeprefix("param.") for p in params], metrics, df
 
 
-def _time_bands(out: Path, metrics: list[str], run_ids: list[str] | None) -> pd.DataFrame | None:
-    """Per tick: median and 5-95 % band across runs of each metric (None without run files)."""
-    dset = batch.dataset(out, run_ids)
+def _runs_of(out: Path, metrics: list[str]) -> pd.DataFrame | None:
+    """The runs' long data (run_id, tick, ``metrics``) of a directory with run files, else None."""
+    if not (out / batch.MANIFEST).is_file():
+        return None
+    manifest = batch.read_manifest(out)
+    dset = batch.dataset(out, [r["run_id"] for r in manifest.get("runs", [])])
     if dset is None:
         return None
-    cols = [m for m in metrics if m in dset.schema.names]
-    df = dset.to_table(columns=["tick", *cols]).to_pandas()
+    cols = ["run_id", "tick", *(m for m in metrics if m in dset.schema.names)]
+    return dset.to_table(columns=cols).to_pandas()
+
+
+def _time_bands(df: pd.DataFrame, metrics: list[str]) -> pd.DataFrame:
+    """Per tick: median and 5-95 % band across runs of each metric."""
+    cols = [m for m in metrics if m in df]
     q = df.groupby("tick")[cols].quantile([0.05, 0.5, 0.95]).unstack()
     q.columns = [f"{m}|{p}" for m, p in q.columns]
     return q.reset_index()
@@ -284,9 +292,9 @@ def build_sweep_page(out_dir: Path | str, path: Path | str | None = None, series
                 f"{info['sampler'].upper()} design, {html.escape(info['route'])} route; file "
                 f"<code>{html.escape(info['file'])}</code>. Outcomes are means over the last ticks; an outcome "
                 "measured against a reference policy is the difference from it in the same scenario and seeds.")
-        run_ids = None
+        long = _runs_of(out, TIME_METRICS)
     else:
-        manifest, table, inputs, outcomes = _sweep_table(out)
+        manifest, table, inputs, outcomes, long = _sweep_table(out)
         inputs = [i for i in inputs if table[i].nunique() > 1]
         color = "scenario" if table["scenario"].nunique() > 1 else None
         scores = {o: discovery.feature_scores(discovery.inputs(table, inputs), table[o].to_numpy(), 0)
@@ -294,7 +302,6 @@ def build_sweep_page(out_dir: Path | str, path: Path | str | None = None, series
         head = (f"Sweep of {len(manifest.get('points') or [])} points x {len(manifest.get('scenarios', []))} "
                 f"scenario(s) x {manifest.get('replications')} replication(s) (common random numbers across "
                 f"points); outcomes are means over the last {END_TICKS} ticks, then over replications.")
-        run_ids = [r["run_id"] for r in manifest.get("runs", [])]
     title = title or ("walled-gardens: exploration" if explored else "walled-gardens: sweep")
     sections: list[tuple[str, str, object]] = []
     if explored and found.get("prim"):
@@ -329,16 +336,12 @@ def build_sweep_page(out_dir: Path | str, path: Path | str | None = None, series
             sections.append((f"Sobol indices: {o} ({pol})", "<p class='meta'>SALib, first order (S1) and total "
                              "order (ST); the total order over the first order is the share due to interactions.</p>",
                              sensitivity_figure({"S1": ix["S1"], "ST": ix["ST"]}, "")))
-    metrics = [c for c in (table.columns if not explored else []) if c.startswith("pay_share_value_")]
-    bands = _time_bands(out, [*metrics, *TIME_METRICS], run_ids)
-    if bands is not None:
-        runs = None
-        if series:
-            cols = ["run_id", "tick", *[m for m in [*metrics, *TIME_METRICS] if f"{m}|0.5" in bands]]
-            runs = batch.load_results(out, cols, run_ids)
+    metrics = [*(c for c in table.columns if c.startswith("pay_share_value_")), *TIME_METRICS]
+    if long is not None and not long.empty:
+        bands = _time_bands(long, metrics)
         sections.append(("Over time", "<p class='meta'>Median and 5-95 % band across all runs per month"
                          + (", and every run's line" if series else " (every run's line: <code>series=True</code>)")
-                         + ".</p>", time_figure(bands, [*metrics, *TIME_METRICS], runs)))
+                         + ".</p>", time_figure(bands, metrics, long if series else None)))
     body, first = [], True
     for name, text, fig in sections:
         body.append(f"<h2>{html.escape(name)}</h2>{text}")
