@@ -379,9 +379,7 @@ def explore(spec: ExploreSpec, out: Path | str, route: str = "batch", workers: i
 
 
 def _write_json(path: Path, body: dict) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(json.dumps(body, indent=1, default=_plain))
-    tmp.replace(path)
+    batch._atomic_write(path, lambda fh: fh.write(json.dumps(body, indent=1, default=_plain).encode()))
 
 
 def read_exploration(out: Path | str) -> tuple[dict, pd.DataFrame, dict]:

@@ -355,9 +355,7 @@ def build_sweep_page(out_dir: Path | str, path: Path | str | None = None, series
             f"<h1>{html.escape(title)}</h1><p class='meta'>{head}</p>{''.join(body)}</body></html>")
     target = Path(path) if path is not None else out / "report.html"
     target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(f".{target.name}.tmp")
-    tmp.write_text(page, encoding="utf-8")
-    tmp.replace(target)
+    batch._atomic_write(target, lambda fh: fh.write(page.encode("utf-8")))  # readers never see half a page
     return target
 
 
