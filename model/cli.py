@@ -285,6 +285,53 @@ def viz(
     os.execve(sys.executable, cmd, env)  # become the server: signals (Ctrl-C, kill) reach it directly
 
 
+@app.command()
+def explore(
+    file: Annotated[Path, typer.Argument(metavar="EXPLORE.toml", help="exploration file, e.g. "
+                                                                      "scenarios/explore/interop_robustness.toml")],
+    out: Annotated[Path, typer.Option(help="exploration directory (rerun the same command to resume)")] = Path(
+        "results/explore"),
+    route: Annotated[str, typer.Option(help="batch: the project's executor (a parquet file per run, resumable, "
+                                            "Dask); workbench: ema_workbench's own evaluators")] = "batch",
+    workers: Annotated[int | None, typer.Option(
+        help="local worker processes (default: the CPUs available, which is also the most used)",
+        show_default=False)] = None,
+    scheduler: Annotated[str | None, typer.Option(
+        envvar="WALLED_GARDENS_SCHEDULER", help="Dask scheduler address (tcp://HOST:PORT); batch route only")] = None,
+    report: Annotated[bool, typer.Option(help="write DIR/report.html, the summary page")] = True,
+    progress: Annotated[bool, typer.Option(help="show a progress bar")] = True,
+) -> None:
+    """Explore uncertainties x policy levers (LHS or Sobol), then scenario discovery: PRIM boxes,
+    feature scores, Sobol indices; results in DIR (experiments.parquet, discovery.json)."""
+    from . import discovery
+    from . import explore as explore_mod
+    from . import explore_config
+    from .paths import prepare_out
+
+    if route not in explore_mod.ROUTES:
+        fail(f"--route {route!r}: allowed: {list(explore_mod.ROUTES)}")
+    if scheduler and route != "batch":
+        fail("--scheduler: allowed with --route batch only")
+    spec = explore_config.load(file)
+    n_workers = 1 if scheduler else local_workers(workers)
+    prepare_out(out)
+    try:
+        res = explore_mod.explore(spec, out, route=route, workers=n_workers, scheduler=scheduler, progress=progress)
+    except RuntimeError as err:  # a worker process died: finished runs are kept
+        fail(str(err), code=1)
+    n_exp = len(res.table)
+    typer.echo(f"explore {out}: {n_exp} experiments, {res.runs} runs ({res.skipped} already done, "
+               f"{len(res.failed)} failed) in {res.elapsed:.1f}s by the {route} route")
+    typer.echo(discovery.story(res.discovery))
+    if report:
+        from .sweep_report import build_sweep_page
+
+        typer.echo(f"report: {build_sweep_page(out)}")
+    if res.failed:
+        fail(f"{len(res.failed)} run(s) failed; tracebacks in {out / 'failed'}/; rerun the same command to retry them",
+             code=1)
+
+
 def main() -> None:  # pragma: no cover - console entry point
     app()
 
