@@ -53,7 +53,7 @@ class Platform(mesa.Agent):
         self._last_price_score: float | None = None
         self._interval_score = 0.0
         self._phase = 0  # position in the cycle of strategy moves
-        self._trial: tuple[str, float] | None = None  # policy on trial and the score before it
+        self._trial: tuple[str, float, tuple] | None = None  # policy on trial, score before, its setting on trial
         self._next_policy = 0
 
     # -- the policy record and read-only views of it ---------------------------
@@ -194,18 +194,20 @@ class Platform(mesa.Agent):
         self.set_policy(policy)
 
     def _start_trial(self, score: float) -> None:
-        open_to_change = [p for p in self.cfg.strategic if p not in self.mandated]
+        barred = self.exclusivity_banned or self.model.time < self.remedy_until  # exclusivity is not its to choose
+        open_to_change = [p for p in self.cfg.strategic if p not in self.mandated
+                          and not (p == "exclusivity" and barred)]
         if not open_to_change:
             return
         policy = open_to_change[self._next_policy % len(open_to_change)]
         self._next_policy += 1
-        self._trial = (policy, score)
         self.flip(policy)
+        self._trial = (policy, score, strategy.setting(self.policy, policy))
 
     def _judge_trial(self, score: float) -> None:
-        policy, before = self._trial
+        policy, before, on_trial = self._trial
         self._trial = None
-        if score < before and policy not in self.mandated:
+        if score < before and strategy.setting(self.policy, policy) == on_trial:  # no order changed it since
             self.flip(policy)  # the flip did not pay: back to the old policy
 
     def flip(self, policy: str) -> None:

@@ -177,7 +177,7 @@ def test_listing_kernel_scales_to_many_marketplaces():
     for k, source in mk.mirrored:
         if mk.active[k]:
             s[source] += s[k]
-    p = 1 / (1 + np.exp(-(s - mk.fixed_fee) / (0.3 * weight[0])))
+    p = 1 / (1 + np.exp(-(s - mk.fixed_fee) / listing.noise_scale(weight, rate, mk, cfg.merchant, 1.0)[0]))
     listable = mk.listable
     assert np.abs(picks.mean(axis=0)[listable] - p[listable]).max() < 4 * np.sqrt(0.25 / n)
 

@@ -27,6 +27,7 @@ form in sums of softplus terms (see :class:`_Masses`).
 from __future__ import annotations
 
 import numpy as np
+from scipy.special import logsumexp
 
 from ..config import MerchantConfig
 from ..market import Market
@@ -115,9 +116,7 @@ class _Masses:
         self.across_in = below(member * sx)  # ... with the across factors
         self.across_out = below(~member * sx)  # subsets of the other alliances' members below t
         self.across = below(sx)  # [L + 1, R] any subset below t, across factors
-        top = self.stay.max(axis=0)  # log of the sum over g of (e^stay_g - 1), scaled by its largest term
-        with np.errstate(divide="ignore"):
-            singles = top + np.log((np.exp(self.stay - top) - np.exp(-top)).sum(axis=0))  # nonempty, one alliance
+        singles = logsumexp(_log_expm1(self.stay), axis=0)  # nonempty sets within one alliance
         spanning = np.full((L + 1, R), -np.inf)  # sets below t spanning two alliances or more
         for j in range(L):  # sets gaining member j: j plus any set below with a member outside j's alliance
             spanning[j + 1] = np.logaddexp(spanning[j], a_across[j] + self.leave(group[j], j))

@@ -67,6 +67,19 @@ def flipped(policy: PlatformPolicy, name: str, wallets: list[str], configured: d
                      "'miniprogram_offer', 'payment_openness']")
 
 
+def setting(policy: PlatformPolicy, name: str) -> tuple:
+    """What a strategic policy ``name`` is set to in the record."""
+    if name == "exclusivity":
+        return (policy.exclusivity,)
+    if name == "payment_openness":
+        return tuple(sorted((k, tuple(sorted(m.accepts))) for k, m in policy.marketplaces.items()))
+    if name == "link_openness":
+        return (policy.admits_rival_links,)
+    if name == "app_approval":
+        return (policy.admits_rival_apps,)
+    return tuple(sorted((k, m.launched) for k, m in policy.marketplaces.items()))
+
+
 def mandated(policy: PlatformPolicy, name: str, wallets: list[str]) -> PlatformPolicy:
     """The record with a policy opened for good by an order or mandate (payments or links)."""
     policy = policy.edit(mandated=policy.mandated | {name})

@@ -193,7 +193,7 @@ def test_main_model_compatibility_raises_output(two_networks):
     """In the main model, mutual wallet acceptance raises total spending and merchant reach."""
     closed, open_ = two_networks["closed"], two_networks["open"]
     assert open_["gmv"] > closed["gmv"]
-    assert open_["reach_mean"] > closed["reach_mean"] + 0.02
+    assert open_["reach_mean"] > closed["reach_mean"] + 0.01
 
 
 def test_main_model_larger_network_prefers_walled_garden(two_networks):
