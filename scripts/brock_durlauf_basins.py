@@ -12,7 +12,8 @@ mean-field closed form.  Prints the tables quoted in docs/ODD.md section 7.11:
 4. invasion from the lower stable state on the small world (ticks until the share crosses the
    middle of the stable states), over a longer horizon;
 5. local clusters: how much more often holders' contacts hold than non-holders' contacts;
-6. the stable states each graph settles at, by contacts.
+6. the stable states each graph settles at, by contacts;
+7. fixed points of the model's one-round map, against F_d and the mean field.
 
 ``python scripts/brock_durlauf_basins.py [--consumers 20000] [--seeds 3] [--out FILE.json]``
 (about an hour on one busy core at the defaults).
@@ -205,17 +206,35 @@ def table_stable(seeds, consumers) -> list[dict]:
     return rows
 
 
+def table_rounds() -> list[dict]:
+    print("\n## 7. Fixed points of the model's one-round map (wallet_share_map), against F_d\n")
+    print("| (beta, gamma, a) | d | consumers, streams | model | F_d | mean field |")
+    print("|---|---|---|---|---|---|")
+    rows = []
+    # as in the tests: the DOMAIN case at 64 contacts, and cases off a = 0 at the baseline's 10
+    for case, d, n, streams, grid in (((1.0, 4.0, 0.0), 64, 50_000, (0,), 41),
+                                      ((1.0, 3.0, 0.3), 10, 20_000, (0, 1, 2), 21),
+                                      ((1.0, 3.0, 0.2), 10, 20_000, (0, 1, 2), 21),
+                                      ((1.0, 4.0, 0.5), 10, 20_000, (0, 1, 2), 21)):
+        m = T.brock_durlauf_model(*case, consumers=n, degree=d)
+        eq = T.model_equilibria(m, grid=grid, seeds=streams, xtol=1e-4 if grid == 41 else 1e-3)
+        fd, mf = T.brock_durlauf_binomial_equilibria(*case, d), T.brock_durlauf_equilibria(*case)
+        rows.append({"case": case, "degree": d, "model": eq, "finite_degree": fd, "mean_field": mf})
+        print(f"| {case} | {d} | {n}, {len(streams)} | {fmt(eq)} | {fmt(fd)} | {fmt(mf)} |", flush=True)
+    return rows
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--consumers", type=int, default=20_000)
     ap.add_argument("--seeds", type=int, default=3)
     ap.add_argument("--iters", type=int, default=6, help="bisection steps per boundary")
     ap.add_argument("--horizon", type=int, default=300, help="ticks for the invasion table")
-    ap.add_argument("--only", type=int, nargs="*", help="tables to print (1-6; default all)")
+    ap.add_argument("--only", type=int, nargs="*", help="tables to print (1-7; default all)")
     ap.add_argument("--out", type=Path)
     args = ap.parse_args()
     seeds = tuple(range(1, args.seeds + 1))
-    only = set(args.only or range(1, 7))
+    only = set(args.only or range(1, 8))
     print(f"# Brock-Durlauf basins, {datetime.date.today()}: {args.consumers} consumers, seeds {list(seeds)}, "
           f"graphs {GRAPHS} (size.rewire)")
     t0 = time.time()
@@ -223,7 +242,8 @@ def main() -> None:
     tables = {1: lambda: table_map(), 2: lambda: table_named(seeds, args.consumers),
               3: lambda: table_boundaries(seeds, args.consumers, args.iters),
               4: lambda: table_invasion(seeds, args.consumers, args.horizon),
-              5: lambda: table_clusters(seeds, args.consumers), 6: lambda: table_stable(seeds, args.consumers)}
+              5: lambda: table_clusters(seeds, args.consumers), 6: lambda: table_stable(seeds, args.consumers),
+              7: lambda: table_rounds()}
     for k in sorted(only):
         out[str(k)] = tables[k]()
     out["seconds"] = round(time.time() - t0)
