@@ -52,6 +52,13 @@ def fmt(xs) -> str:
     return ", ".join(f"{x:.3f}" for x in xs)
 
 
+def header(title: str, columns: list[str]) -> None:
+    """A markdown table's title, column names and rule."""
+    print(f"\n## {title}\n")
+    print("| " + " | ".join(columns) + " |")
+    print("|" + "---|" * len(columns))
+
+
 def stable_mid(case, d) -> tuple[float, float, float]:
     """Lower and upper stable fixed points of the finite-degree map (mean field if it has one) and
     their midpoint, the line between 'ended low' and 'ended high'."""
@@ -62,10 +69,8 @@ def stable_mid(case, d) -> tuple[float, float, float]:
 
 
 def table_map() -> list[dict]:
-    print("\n## 1. Fixed points of the finite-degree map F_d (mean field: d -> infinity)\n")
-    print("| (beta, gamma, a) | mean field | " + " | ".join(f"d = {d}" for d in MAP_DEGREES)
-          + " | contacts for 0.01 |")
-    print("|---|---|" + "---|" * len(MAP_DEGREES) + "---|")
+    header("1. Fixed points of the finite-degree map F_d (mean field: d -> infinity)",
+           ["(beta, gamma, a)", "mean field", *(f"d = {d}" for d in MAP_DEGREES), "contacts for 0.01"])
     rows = []
     for case in CASES:
         mf = T.brock_durlauf_equilibria(*case)
@@ -78,9 +83,8 @@ def table_map() -> list[dict]:
 
 
 def table_named(seeds, consumers) -> list[dict]:
-    print(f"\n## 2. End share at tick {STEPS}, seed by seed (seeds {list(seeds)})\n")
-    print("| (beta, gamma, a) | d | start | F_d path at 40 | mean-field path at 40 | small world | random |")
-    print("|---|---|---|---|---|---|---|")
+    header(f"2. End share at tick {STEPS}, seed by seed (seeds {list(seeds)})",
+           ["(beta, gamma, a)", "d", "start", "F_d path at 40", "mean-field path at 40", "small world", "random"])
     rows = []
     for case, d, starts in NAMED:
         for s0 in starts:
@@ -118,10 +122,8 @@ def boundary(case, d, rewire, seeds, consumers, iters: int) -> dict:
 
 
 def table_boundaries(seeds, consumers, iters) -> list[dict]:
-    print(f"\n## 3. Basin boundary of the full model at tick {STEPS} (start share; majority of seeds "
-          f"{list(seeds)}; bisection, +- half-width)\n")
-    print("| (beta, gamma, a) | d | mean field | F_d | random graph | small world |")
-    print("|---|---|---|---|---|---|")
+    header(f"3. Basin boundary of the full model at tick {STEPS} (start share; majority of seeds {list(seeds)}; "
+           "bisection, +- half-width)", ["(beta, gamma, a)", "d", "mean field", "F_d", "random graph", "small world"])
     rows = []
     for case in CASES:
         mf = T.brock_durlauf_equilibria(*case)
@@ -141,10 +143,8 @@ def table_boundaries(seeds, consumers, iters) -> list[dict]:
 
 
 def table_invasion(seeds, consumers, horizon) -> list[dict]:
-    print(f"\n## 4. From the lower stable state of F_d: ticks until the share crosses the midpoint "
-          f"(seeds {list(seeds)}, at most {horizon} ticks; '-' never)\n")
-    print("| (beta, gamma, a) | d | start | small world | random |")
-    print("|---|---|---|---|---|")
+    header(f"4. From the lower stable state of F_d: ticks until the share crosses the midpoint (seeds "
+           f"{list(seeds)}, at most {horizon} ticks; '-' never)", ["(beta, gamma, a)", "d", "start", *GRAPHS])
     rows = []
     for case in CASES:
         if case[2] <= 0:  # a <= 0: the lower state is risk-dominant (or neither is); nothing to invade it
@@ -168,9 +168,8 @@ def table_invasion(seeds, consumers, horizon) -> list[dict]:
 
 
 def table_clusters(seeds, consumers) -> list[dict]:
-    print("\n## 5. Local clusters: contacts' share holding among holders minus among non-holders, tick 10\n")
-    print("| (beta, gamma, a) | d | start | small world | random |")
-    print("|---|---|---|---|---|")
+    header("5. Local clusters: contacts' share holding among holders minus among non-holders, tick 10",
+           ["(beta, gamma, a)", "d", "start", *GRAPHS])
     rows = []
     for case, d, s0 in (((1.0, 3.0, 0.2), 10, 0.30), ((1.0, 3.0, 0.3), 64, 0.30)):
         ex = {}
@@ -186,10 +185,8 @@ def table_clusters(seeds, consumers) -> list[dict]:
 
 
 def table_stable(seeds, consumers) -> list[dict]:
-    print(f"\n## 6. Stable states: mean share over ticks 31-40 from each stable fixed point of F_d "
-          f"(seeds {list(seeds)})\n")
-    print("| (beta, gamma, a) | d | F_d lower, upper | small world | random |")
-    print("|---|---|---|---|---|")
+    header(f"6. Stable states: mean share over ticks 31-40 from each stable fixed point of F_d (seeds {list(seeds)})",
+           ["(beta, gamma, a)", "d", "F_d lower, upper", *GRAPHS])
     rows = []
     for case in ((1.0, 4.0, 0.0), (1.0, 3.0, 0.1)):  # no invasion from the lower state within 300 ticks
         for d in DEGREES:
@@ -207,9 +204,8 @@ def table_stable(seeds, consumers) -> list[dict]:
 
 
 def table_rounds() -> list[dict]:
-    print("\n## 7. Fixed points of the model's one-round map (wallet_share_map), against F_d\n")
-    print("| (beta, gamma, a) | d | consumers, streams | model | F_d | mean field |")
-    print("|---|---|---|---|---|---|")
+    header("7. Fixed points of the model's one-round map (wallet_share_map), against F_d",
+           ["(beta, gamma, a)", "d", "consumers, streams", "model", "F_d", "mean field"])
     rows = []
     # as in the tests: the DOMAIN case at 64 contacts, and cases off a = 0 at the baseline's 10
     for case, d, n, streams, grid in (((1.0, 4.0, 0.0), 64, 50_000, (0,), 41),
