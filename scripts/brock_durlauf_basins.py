@@ -16,7 +16,7 @@ mean-field closed form.  Prints the tables quoted in docs/ODD.md section 7.11:
 7. fixed points of the model's one-round map, against F_d and the mean field.
 
 ``python scripts/brock_durlauf_basins.py [--consumers 20000] [--seeds 3] [--out FILE.json]``
-(about an hour on one busy core at the defaults).
+(about half an hour on a busy two-core machine at the defaults; tables 3 and 4 take most of it).
 """
 
 from __future__ import annotations
