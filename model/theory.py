@@ -11,7 +11,13 @@ profit-seeking, so a docking test compares an emergent number with a formula:
   (one wallet, c_w = 0, g_I = 0, wallet_noise = 1/beta, g_D = 2 gamma,
   a_w = a - gamma, revision 1), and :func:`wallet_share_map` evaluates one
   application of ``revise_wallets`` from an i.i.d. state with share s - the
-  model's own mean-field map F(s).
+  model's own one-round map F(s).  With d contacts its exact reference is the
+  finite-degree map :func:`brock_durlauf_binomial_map`, not the mean-field
+  closed form.  :func:`brock_durlauf_run` steps the whole model on the
+  small-world graph or a random one (``rewire`` 1) and
+  :func:`brock_durlauf_binomial_path` iterates the finite-degree map, the
+  reference for full runs on a random graph (the small world departs from it:
+  local clusters of adopters, section 7.11 of the ODD).
 * Armstrong (2006) two-sided Hotelling duopoly with single-homing on both sides
   (T1): :func:`armstrong_simulation` spreads agents of both sides on [0, 1];
   each joins the platform with the higher utility given the other side's
@@ -91,15 +97,62 @@ def brock_durlauf_binomial_map(s, beta: float, gamma: float, a: float, degree: i
     return (pk * brock_durlauf_map(k / degree, beta, gamma, a)[None, :]).sum(axis=1)
 
 
+def brock_durlauf_binomial_equilibria(beta: float, gamma: float, a: float, degree: int,
+                                      grid: int = 401) -> list[float]:
+    """Fixed points of :func:`brock_durlauf_binomial_map`: the equilibria the model's rule has exactly
+    with ``degree`` contacts whose holdings are i.i.d. (ascending; a root on a grid point counts once)."""
+    def gap(x: float) -> float:
+        return float(brock_durlauf_binomial_map(x, beta, gamma, a, degree)[0]) - x
+
+    s = np.linspace(0.0, 1.0, grid)
+    g = brock_durlauf_binomial_map(s, beta, gamma, a, degree) - s
+    g[np.abs(g) < 1e-13] = 0.0  # e.g. s = 1/2 at a = 0, hit exactly by the grid
+    roots = [float(s[i]) for i in range(grid) if g[i] == 0]
+    roots += [optimize.brentq(gap, s[i], s[i + 1], xtol=1e-8) for i in range(grid - 1) if g[i] * g[i + 1] < 0]
+    return sorted(roots)
+
+
+def brock_durlauf_binomial_path(s0: float, beta: float, gamma: float, a: float, degree: int,
+                                steps: int) -> np.ndarray:
+    """[steps + 1] shares s_0 = s0, s_(t+1) = F_d(s_t) with the finite-degree map.
+
+    The full model follows this path when contacts' holdings stay independent of one
+    another, as on a random graph (``size.rewire`` = 1): a consumer's contacts there have
+    (almost surely) disjoint contacts of their own.  Its basins are split at the middle
+    fixed point of :func:`brock_durlauf_binomial_equilibria` (when there are three).
+    """
+    s = [float(s0)]
+    for _ in range(steps):
+        s.append(float(brock_durlauf_binomial_map(s[-1], beta, gamma, a, degree)[0]))
+    return np.array(s)
+
+
+def brock_durlauf_min_degree(beta: float, gamma: float, a: float, tol: float = 0.01,
+                             max_degree: int = 256) -> int | None:
+    """Fewest contacts d such that with d or more (up to ``max_degree``, each checked) the finite-degree
+    map has as many fixed points as the mean-field closed form, each within ``tol`` of it (None: not
+    even at ``max_degree``)."""
+    theory = brock_durlauf_equilibria(beta, gamma, a)
+    ok = None
+    for d in range(max_degree, 0, -1):  # from the top: the last degree of an unbroken run of matches
+        eq = brock_durlauf_binomial_equilibria(beta, gamma, a, d)
+        if len(eq) != len(theory) or max(abs(x - y) for x, y in zip(eq, theory)) > tol:
+            break
+        ok = d
+    return ok
+
+
 def brock_durlauf_overrides(beta: float, gamma: float, a: float = 0.0, s0: float = 0.5,
-                            consumers: int = 20_000) -> dict:
+                            consumers: int = 20_000, degree: int | None = None, rewire: float | None = None) -> dict:
     """Config overrides mapping the model's wallet rule onto Brock-Durlauf (beta, gamma, a).
 
     hold if a_w + g_D q - c_w [new] + g_I A + wallet_noise * logistic noise > 0
     with c_w = 0, g_I = 0, g_D = 2 gamma, a_w = a - gamma, wallet_noise = 1/beta
-    gives P(hold) = logistic(beta (a + gamma (2q - 1))).
+    gives P(hold) = logistic(beta (a + gamma (2q - 1))).  ``degree`` (contacts) and
+    ``rewire`` (share of lattice contacts rewired; 1: a random graph) default to the
+    scenario's 64 and 0.1.
     """
-    return {
+    ov = {
         "size.consumers": consumers,
         "consumer.g_direct": 2.0 * gamma,
         "consumer.g_indirect": 0.0,
@@ -109,15 +162,42 @@ def brock_durlauf_overrides(beta: float, gamma: float, a: float = 0.0, s0: float
         "platforms.p.wallet.appeal": a - gamma,
         "platforms.p.wallet.adoption_cost": 0.0,
     }
+    if degree is not None:
+        ov["size.social_degree"] = int(degree)
+    if rewire is not None:
+        ov["size.rewire"] = float(rewire)
+    return ov
 
 
 def brock_durlauf_model(beta: float, gamma: float, a: float = 0.0, s0: float = 0.5, seed: int = 1,
-                        consumers: int = 20_000):
+                        consumers: int = 20_000, degree: int | None = None, rewire: float | None = None):
     """The full model built from ``scenarios/docking/brock_durlauf.toml`` for (beta, gamma, a)."""
     from .model import WalledGardens
 
     return WalledGardens(DOCKING / "brock_durlauf.toml", seed=seed, agents=False,
-                         overrides=brock_durlauf_overrides(beta, gamma, a, s0, consumers))
+                         overrides=brock_durlauf_overrides(beta, gamma, a, s0, consumers, degree, rewire))
+
+
+def brock_durlauf_run(beta: float, gamma: float, a: float, s0: float, *, degree: int | None = None,
+                      rewire: float | None = None, steps: int | None = None, seed: int = 1,
+                      consumers: int = 20_000) -> np.ndarray:
+    """[steps + 1] share holding the wallet at ticks 0..steps when the whole model is stepped from
+    i.i.d. holdings with share ``s0`` (``steps`` defaults to the scenario's 40).  The seed draws the
+    graph, the start and every revision."""
+    m = brock_durlauf_model(beta, gamma, a, s0, seed, consumers, degree, rewire)
+    m.run_for(m.cfg.size.steps if steps is None else steps)
+    return m.results()["holds_w"].to_numpy()
+
+
+def brock_durlauf_contact_excess(model) -> float:
+    """Mean share of contacts holding the wallet among holders minus that among non-holders.
+
+    About 0 when contacts' holdings are independent of one's own (the finite-degree
+    map's premise; a random graph); positive when adopters sit in local clusters."""
+    cons = model.consumers
+    held = cons.holds[:, 0]
+    q = held[cons.contacts].mean(axis=1)
+    return float(q[held].mean() - q[~held].mean()) if 0 < held.sum() < len(held) else 0.0
 
 
 def wallet_share_map(model, s: float, seed: int = 0) -> float:
@@ -134,9 +214,9 @@ def wallet_share_map(model, s: float, seed: int = 0) -> float:
     return float(cons.holds[:, 0].mean())
 
 
-def model_equilibria(model, grid: int = 41, seeds: tuple[int, ...] = (0,)) -> list[float]:
+def model_equilibria(model, grid: int = 41, seeds: tuple[int, ...] = (0,), xtol: float = 1e-4) -> list[float]:
     """Fixed points of the model's map F(s) (averaged over ``seeds``, each a common random number
-    stream for every s): sign changes of F(s) - s, refined by bisection."""
+    stream for every s): sign changes of F(s) - s on ``grid`` points, refined by bisection to ``xtol``."""
     def gap(x: float) -> float:
         return float(np.mean([wallet_share_map(model, x, seed) for seed in seeds])) - x
 
@@ -147,19 +227,8 @@ def model_equilibria(model, grid: int = 41, seeds: tuple[int, ...] = (0,)) -> li
         if g[i] == 0:
             roots.append(float(s[i]))
         elif g[i] * g[i + 1] < 0:
-            roots.append(optimize.brentq(gap, s[i], s[i + 1], xtol=1e-4))
+            roots.append(optimize.brentq(gap, s[i], s[i + 1], xtol=xtol))
     return roots
-
-
-def brock_durlauf_binomial_equilibria(beta: float, gamma: float, a: float, degree: int, grid: int = 401) -> list[float]:
-    """Fixed points of :func:`brock_durlauf_binomial_map`: the equilibria the model's rule has exactly
-    with ``degree`` contacts whose holdings are i.i.d."""
-    def gap(x: float) -> float:
-        return float(brock_durlauf_binomial_map(x, beta, gamma, a, degree)[0]) - x
-
-    s = np.linspace(0.0, 1.0, grid)
-    g = np.array([gap(x) for x in s])
-    return [optimize.brentq(gap, s[i], s[i + 1], xtol=1e-8) for i in range(grid - 1) if g[i] * g[i + 1] < 0]
 
 
 # -- T1 Armstrong (2006) -------------------------------------------------------------

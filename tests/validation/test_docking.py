@@ -1,8 +1,6 @@
 """Docking: the model, restricted to special cases, reproduces closed-form results (DOMAIN.md).
 
-* T4 Brock-Durlauf: the model's own wallet adoption rule (ConsumerPopulation.revise_wallets,
-  run inside WalledGardens built from scenarios/docking/brock_durlauf.toml) against
-  s = logistic(beta (a + gamma (2s - 1))).
+* T4 Brock-Durlauf: in tests/validation/test_brock_durlauf.py.
 * T1 Armstrong and T3 Rochet-Tirole: prices that emerge from platforms' numerical best
   responses on agents' demand (model.theory) against the closed forms.
 * T5 Katz-Shapiro / Cremer-Rey-Tirole: outputs of an adaptive-expectations Cournot
@@ -12,91 +10,11 @@
 
 from __future__ import annotations
 
-import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from model import theory as T
-
-# -- T4 Brock-Durlauf -------------------------------------------------------------------
-
-DOMAIN_T4 = [0.0212, 0.5, 0.9788]  # beta = 1, gamma = 4, a = 0 (DOMAIN.md)
-
-
-def test_closed_form_matches_domain_values():
-    eq = T.brock_durlauf_equilibria(1.0, 4.0, 0.0)
-    assert np.allclose(eq, DOMAIN_T4, atol=1e-4)
-    assert T.brock_durlauf_critical_a(1.0, 4.0) == pytest.approx(1.0657, abs=1e-4)
-    assert len(T.brock_durlauf_equilibria(1.0, 4.0, 1.05)) == 3
-    assert len(T.brock_durlauf_equilibria(1.0, 4.0, 1.08)) == 1
-
-
-@pytest.fixture(scope="module")
-def bd_model():
-    return T.brock_durlauf_model(1.0, 4.0, 0.0, consumers=50_000)
-
-
-def test_model_rule_is_the_brock_durlauf_map(bd_model):
-    """One round of the model's adoption rule from i.i.d. holdings: F(s) = E logistic(...) over the
-    share q of 64 contacts holding (Bin(64, s) / 64), which is within 0.01 of the mean-field map."""
-    for s in (0.0, 0.1, 0.3, 0.5, 0.7, 0.9, 1.0):
-        got = T.wallet_share_map(bd_model, s, seed=3)
-        exact = float(T.brock_durlauf_binomial_map(s, 1.0, 4.0, 0.0, degree=64)[0])
-        assert got == pytest.approx(exact, abs=0.008), s  # 50,000 consumers: sd of a share <= 0.0023
-        assert exact == pytest.approx(float(T.brock_durlauf_map(s, 1.0, 4.0)), abs=0.01), s
-
-
-def test_three_equilibria_of_the_model_at_domain_case(bd_model):
-    """beta gamma = 4 > 2, a = 0: the model's map has three fixed points, at the DOMAIN values."""
-    eq = T.model_equilibria(bd_model)
-    assert len(eq) == 3
-    assert np.allclose(eq, DOMAIN_T4, atol=0.01), eq
-
-
-@pytest.mark.parametrize("s0, target", [(0.1, 0.0212), (0.4, 0.0212), (0.6, 0.9788), (0.9, 0.9788)])
-def test_running_the_model_settles_at_a_stable_equilibrium(s0, target):
-    """Stepping the whole model (small-world graph, 64 contacts) tips to the nearer stable share."""
-    m = T.brock_durlauf_model(1.0, 4.0, 0.0, s0=s0, consumers=20_000, seed=5)
-    m.run_for(30)
-    end = m.results()["holds_w"].tail(10).mean()
-    assert end == pytest.approx(target, abs=0.01)
-
-
-@pytest.mark.parametrize("beta, gamma, a, n_eq", [
-    (1.0, 1.0, 0.0, 1),  # beta gamma = 1 <= 2
-    (1.0, 1.6, 0.3, 1),  # beta gamma = 1.6 <= 2
-    (2.0, 0.9, -0.2, 1),  # beta gamma = 1.8 <= 2
-    (1.0, 4.0, 0.8, 3),  # |a| < a* = 1.0657
-    (1.0, 4.0, -0.8, 3),
-    (1.0, 4.0, 1.3, 1),  # |a| > a*
-    (1.0, 4.0, -1.3, 1),
-    (1.5, 2.0, 0.0, 3),  # beta gamma = 3
-])
-def test_number_of_equilibria(beta, gamma, a, n_eq):
-    assert len(T.brock_durlauf_equilibria(beta, gamma, a)) == n_eq
-    m = T.brock_durlauf_model(beta, gamma, a, consumers=50_000)
-    eq = T.model_equilibria(m, seeds=(0, 1, 2))
-    assert len(eq) == n_eq, eq
-    # stable equilibria (the outer ones) match the exact ones of the rule with 64 contacts within 0.01,
-    # and those are within 0.01 of the mean-field closed form
-    exact = T.brock_durlauf_binomial_equilibria(beta, gamma, a, degree=64)
-    theory = T.brock_durlauf_equilibria(beta, gamma, a)
-    for i in (0, -1):
-        assert eq[i] == pytest.approx(exact[i], abs=0.01)
-        assert exact[i] == pytest.approx(theory[i], abs=0.01)
-
-
-@settings(max_examples=12, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
-@given(beta=st.floats(0.5, 2.0), gamma=st.floats(0.0, 2.0), a=st.floats(-1.5, 1.5), s=st.floats(0.0, 1.0))
-def test_model_map_equals_finite_degree_mean_field(beta, gamma, a, s):
-    """For any (beta, gamma, a, s) the model's rule averages logistic(...) over Bin(64, s) contacts."""
-    m = T.brock_durlauf_model(beta, gamma, a, consumers=20_000, seed=2)
-    got = T.wallet_share_map(m, s, seed=4)
-    want = float(T.brock_durlauf_binomial_map(s, beta, gamma, a, degree=64)[0])
-    sd = np.sqrt(want * (1 - want) / 20_000) + np.sqrt(s * (1 - s) / 20_000)
-    assert abs(got - want) < 5 * sd + 1e-3
-
 
 # -- T1 Armstrong (2006) ----------------------------------------------------------------
 
