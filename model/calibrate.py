@@ -1,189 +1,286 @@
-"""Calibrate the baseline scenario to the 2016-2020 Chinese payment facts (DOMAIN.md).
+"""Calibrate the model to the 2015-2018 history with ABC-SMC (pyabc), and check it against 2019-2020.
 
-Targets (end state: mean over the last 24 ticks of a 120-tick run):
+The history scenario (``scenarios/history_2015_2024.toml``, tick 0 = January 2015) is run for each
+candidate parameter set drawn from the priors (:data:`PRIORS`).  Its predictions of the dated
+facts of :mod:`model.calibration_data` (payment shares through each source's measurement model,
+online retail's share, and no collapse of Alipay's share after Taobao accepts WeChat Pay) are
+compared with the data up to the end of 2018; pyabc's ABC-SMC narrows the priors to a posterior
+of parameter sets whose predictions lie close.  Held-out data (2019-2020) are then predicted
+from posterior draws, never fitted.
 
-* payment share by value: Alipay 0.545, Tenpay (WeChat Pay) 0.39 - the
-  Analysys/iResearch figures for 2016-2020 (50.4-55.4 and 37.0-39.2);
-* at least 77% of consumers holding both Alipay and WeChat Pay (92% used
-  Alipay and 85% WeChat Pay in the past year, so >= 77% both);
-* 98% yearly consumer retention on Alibaba's marketplace (SAMR), measured by
-  the model's annualised ``retention_taobao``.
-
-A few free parameters (:data:`FREE`) are fitted by a Latin hypercube search
-followed by a Nelder-Mead refinement, both with common random numbers (the
-same seeds for every candidate).  The distance is the root mean square of the
-deviations in percentage points (one-sided for the "at least" target).
+Every evaluation goes through the project's executor (a local process pool, or Dask with
+``--scheduler``), and each is seeded from (master seed, generation, evaluation index) with numpy
+SeedSequence, so a seed reproduces the posterior whatever the number of workers.
 
 Usage::
 
-    python -m model.calibrate                 # fit and report (about 5 minutes on 2 cores)
-    python -m model.calibrate --write         # ... and write the values into scenarios/baseline.toml
-    python -m model.calibrate --check         # only report the current baseline's distance
+    python -m model.calibrate                       # fit; writes calibration/posterior.csv and .json
+    python -m model.calibrate --check               # prediction errors of the stored posterior, per data point
+    python -m model.calibrate --write-baseline      # posterior medians into scenarios/baseline.toml
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import re
+import tempfile
 import time
-from dataclasses import dataclass, field
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
-from scipy import optimize
-from scipy.stats import qmc
+import pandas as pd
 
-from .model import WalledGardens
+from . import swings
+from .calibration_data import OBSERVATIONS, SCOPE, Observation
 
 ROOT = Path(__file__).resolve().parent.parent
+HISTORY = ROOT / "scenarios" / "history_2015_2024.toml"
 BASELINE = ROOT / "scenarios" / "baseline.toml"
+OUT = ROOT / "calibration"
+STEPS = 123  # to March 2025: six months after Taobao accepts WeChat Pay (tick 116)
+CONSUMERS = 20000  # large enough (--size-check): seed sd <= 0.6 pp, means within 0.5 pp of 40,000 consumers
+SEED = 20251
 
-#: point targets: metric -> value (DOMAIN.md, facts for calibration)
-TARGETS: dict[str, float] = {
-    "pay_share_value_alipay": 0.545,
-    "pay_share_value_wechat_pay": 0.39,
-    "retention_taobao": 0.98,
-    "gmv": 0.249,  # online share of retail spending (NBS 2020: online retail of goods 24.9% of retail sales)
-}
-#: one-sided targets: metric -> lower bound
-FLOORS: dict[str, float] = {"both_alipay_wechat_pay": 0.77}
-#: reported, not fitted
-REPORTED = ("holds_alipay", "holds_wechat_pay", "consumer_wallet_multihoming", "gmv_share_taobao",
-            "merchant_exclusive_share", "merchant_multihoming", "reach_mean")
-
-#: free parameters: dotted config key -> (low, high); "a|b" ties several keys to one value.
-#: The two giants' wallets share one checkout appeal: the data do not separate a
-#: wallet's intrinsic appeal from where it is accepted and from peer transfers, and
-#: untied appeals let the fit trade one against the other (a large gap that decides
-#: every interoperability scenario).  Differences come from acceptance, p2p and habit.
-FREE: dict[str, tuple[float, float]] = {
-    "platforms.alibaba.wallet.appeal|platforms.tencent.wallet.appeal": (-0.5, 1.5),
-    "platforms.alibaba.marketplaces.taobao.quality": (1.5, 3.5),
-    "consumer.p2p_value": (0.0, 0.3),
+#: free parameters and their uniform priors (low, high); "a|b" ties several config keys to one value;
+#: measurement.* are parameters of the data's measurement model, not of the simulation
+PRIORS: dict[str, tuple[float, float]] = {
+    "platforms.alibaba.wallet.appeal|platforms.tencent.wallet.appeal": (-1.0, 1.5),  # one appeal for the giants
+    "platforms.alibaba.marketplaces.taobao.quality": (1.0, 3.5),
+    "platforms.pinduoduo.marketplaces.pinduoduo.quality": (-1.0, 3.5),
+    "consumer.p2p_value": (0.0, 0.4),
     "consumer.market_noise": (0.2, 1.5),
-    "consumer.market_revision": (0.05, 0.5),
-    "consumer.outside_utility": (4.0, 8.0),
+    "consumer.market_revision": (0.02, 0.4),  # speed of adjustment: who reconsiders marketplaces each month
+    "consumer.wallet_revision": (0.02, 0.4),  # ... and wallets
+    "consumer.checkout_habit": (0.0, 6.0),  # bonus of the wallet last used, at checkout
+    "consumer.checkout_default": (0.0, 6.0),  # bonus of the wallet a marketplace preselects
+    "merchant.revision": (0.02, 0.3),  # share of merchants reconsidering their listings each month
+    "consumer.outside_utility": (5.0, 9.0),
+    "consumer.outside_trend": (-0.04, 0.0),
+    "consumer.initial_wallet.alipay": (0.4, 0.95),  # January 2015
+    "consumer.initial_wallet.wechat_pay": (0.1, 0.8),
+    "measurement.scope_iresearch2": (0.0, 1.0),  # share of peer transfers iResearch's second series counts
 }
 
-TAIL = 24  # ticks averaged for the end state
+
+def config_overrides(params: dict[str, float]) -> dict[str, float]:
+    """Config overrides of a parameter set (tied keys expanded, measurement parameters dropped)."""
+    return {k: float(v) for key, v in params.items() if not key.startswith("measurement.") for k in key.split("|")}
 
 
-def expand(params: dict | None) -> dict[str, float]:
-    """Config overrides for fitted parameters (a tied key "a|b" sets every key it names)."""
-    return {k: v for key, v in (params or {}).items() for k in key.split("|")}
+def simulate(params: dict[str, float], seed: int, consumers: int = CONSUMERS, steps: int = STEPS,
+             scenario: Path | str = HISTORY) -> pd.DataFrame:
+    """The history's metrics, one row per tick, for a parameter set."""
+    from .model import WalledGardens
+
+    ov = {"size.consumers": consumers, "size.merchants": max(consumers // 10, 10), **config_overrides(params)}
+    model = WalledGardens(scenario, seed=seed, overrides=ov, agents=False)
+    a, w = model.market.wallets.index("alipay"), model.market.wallets.index("wechat_pay")
+    both = {int(model.time): _holds_both(model, a, w)}  # the survey asks who used both giants' wallets
+    for _ in range(steps):
+        model.step()
+        both[int(model.time)] = _holds_both(model, a, w)
+    df = model.results().set_index("tick")
+    df["holds_both"] = pd.Series(both)
+    df.attrs["largest_swing"] = swings.largest(df, model.cfg)
+    return df
 
 
-def measure(params: dict | None = None, scenario: Path | str = BASELINE, seeds=(1, 2, 3), consumers: int = 5000,
-            steps: int = 120, tail: int = TAIL) -> dict[str, float]:
-    """End-state outcomes (means over the last ``tail`` ticks and over seeds) for these parameters."""
-    out: list[dict[str, float]] = []
-    for seed in seeds:
-        ov = {"size.consumers": consumers, "size.merchants": max(consumers // 10, 10), **expand(params)}
-        m = WalledGardens(scenario, seed=seed, overrides=ov, agents=False)
-        wallets = m.market.wallets
-        a, w = wallets.index("alipay"), wallets.index("wechat_pay")
-        both = []
-        for t in range(steps):
-            m.step()
-            if t >= steps - tail:
-                both.append(float((m.consumers.holds[:, a] & m.consumers.holds[:, w]).mean()))
-        row = m.results().tail(tail).mean(numeric_only=True)
-        res = {k: float(row[k]) for k in (*TARGETS, *REPORTED) if k in row}
-        res["both_alipay_wechat_pay"] = float(np.mean(both))
-        out.append(res)
-    return {k: float(np.mean([o[k] for o in out])) for k in out[0]}
+def _holds_both(model, a: int, w: int) -> float:
+    holds = model.consumers.holds
+    return float(np.count_nonzero(holds[:, a] & holds[:, w]) / len(holds))
 
 
-def deviations(outcome: dict[str, float]) -> dict[str, float]:
-    """Deviation from each target in percentage points (0 when a floor is met)."""
-    dev = {k: 100 * (outcome[k] - v) for k, v in TARGETS.items()}
-    dev.update({k: 100 * min(outcome[k] - v, 0.0) for k, v in FLOORS.items()})
-    return dev
+def measured_share(df: pd.DataFrame, wallet: str, theta: float) -> pd.Series:
+    """A wallet's value share as a source with scope ``theta`` sees it (commerce + theta x transfers)."""
+    wallets = [c.removeprefix("pay_value_commerce_") for c in df if c.startswith("pay_value_commerce_")]
+    seen = {w: df[f"pay_value_commerce_{w}"] + theta * df[f"pay_value_transfers_{w}"] for w in wallets}
+    return seen[wallet] / sum(seen.values())
 
 
-def distance(outcome: dict[str, float]) -> float:
-    """Root mean square deviation from the targets, in percentage points."""
-    d = np.array(list(deviations(outcome).values()))
-    return float(np.sqrt(np.mean(d**2)))
+def predict(df: pd.DataFrame, params: dict[str, float]) -> dict[str, float]:
+    """The model's value of every observation."""
+    out = {}
+    for ob in OBSERVATIONS:
+        a, b = ob.ticks
+        if ob.metric.startswith("share_"):
+            scope = SCOPE[ob.source]
+            theta = params.get(f"measurement.scope_{ob.source}", 1.0) if scope is None else scope
+            out[ob.name] = float(measured_share(df, ob.metric.removeprefix("share_"), theta).loc[a:b].mean())
+        elif ob.metric == "online_share":
+            out[ob.name] = float(df["gmv"].loc[a:b].mean())
+        elif ob.metric == "largest_swing":
+            out[ob.name] = float(df.attrs["largest_swing"])
+        else:
+            out[ob.name] = float(df[ob.metric].loc[a:b].mean())
+    return out
 
 
-@dataclass
-class Fit:
-    params: dict[str, float]
-    outcome: dict[str, float]
-    distance: float
-    evaluations: int
-    history: list[tuple[dict[str, float], float]] = field(default_factory=list)
+def deviation(ob: Observation, predicted: float) -> float:
+    """Signed miss in units of the observation's measurement error (0 where a one-sided fact holds)."""
+    miss = predicted - ob.value
+    if ob.kind == "at_least":
+        miss = min(miss, 0.0)
+    elif ob.kind == "at_most":
+        miss = max(miss, 0.0)
+    return miss / ob.sd
 
 
-def _to_params(x: np.ndarray, free: dict[str, tuple[float, float]]) -> dict[str, float]:
-    lo = np.array([b[0] for b in free.values()])
-    hi = np.array([b[1] for b in free.values()])
-    v = lo + np.clip(x, 0.0, 1.0) * (hi - lo)
-    return {k: float(round(val, 3)) for k, val in zip(free, v)}
+def distance(predicted: dict[str, float], in_sample: bool = True) -> float:
+    """Root mean square of the misses (in measurement errors) over the fitted (or held-out) data."""
+    d = [deviation(ob, predicted[ob.name]) for ob in OBSERVATIONS if ob.in_sample == in_sample]
+    return float(np.sqrt(np.mean(np.square(d))))
 
 
-def calibrate(samples: int = 24, refine: int = 50, seeds=(1, 2, 3), consumers: int = 5000, steps: int = 120,
-              free: dict[str, tuple[float, float]] | None = None, scenario: Path | str = BASELINE,
-              rng_seed: int = 0, verbose: bool = True) -> Fit:
-    """Latin hypercube search over ``free`` then Nelder-Mead from the best point."""
-    free = dict(FREE if free is None else free)
-    history: list[tuple[dict[str, float], float]] = []
-    cache: dict[tuple, tuple[float, dict]] = {}
+# --------------------------------------------------------------------------- ABC-SMC (pyabc)
+class _Simulation:
+    """pyabc's model: a parameter set -> the predicted observations (picklable, for the workers)."""
 
-    def evaluate(x: np.ndarray) -> float:
-        params = _to_params(x, free)
-        key = tuple(params.values())
-        if key not in cache:
-            out = measure(params, scenario, seeds, consumers, steps)
-            cache[key] = (distance(out), out)
-            history.append((params, cache[key][0]))
-            if verbose:
-                print(f"[{len(history):3d}] distance {cache[key][0]:6.2f} pp  "
-                      + " ".join(f"{k.split('.')[-2]}.{k.split('.')[-1]}={v:g}" for k, v in params.items()),
-                      flush=True)
-        return cache[key][0]
+    def __init__(self, consumers: int, steps: int, scenario: str):
+        self.consumers, self.steps, self.scenario = consumers, steps, scenario
 
-    start = time.time()
-    # the current baseline values are always a candidate
-    from .config import load
+    def __call__(self, pars) -> dict:
+        params = {k: float(pars[k]) for k in pars}
+        seed = int(np.random.randint(0, 2**62))  # np.random is seeded per evaluation by _SeededExecutor
+        return predict(simulate(params, seed, self.consumers, self.steps, self.scenario), params)
 
-    cfg = load(scenario).model_dump()
-    current = []
-    for k, (lo, hi) in free.items():
-        obj = cfg
-        for part in k.split("|")[0].split("."):
-            obj = obj[part]
-        current.append((float(obj) - lo) / (hi - lo))
-    points = [np.clip(np.array(current), 0, 1)]
-    if samples > 0:
-        points += list(qmc.LatinHypercube(d=len(free), seed=rng_seed).random(samples))
-    scores = [evaluate(p) for p in points]
-    best = points[int(np.argmin(scores))]
-    if refine > 0:
-        simplex = [best] + [np.clip(best + 0.1 * np.eye(len(free))[i], 0, 1) for i in range(len(free))]
-        optimize.minimize(evaluate, best, method="Nelder-Mead",
-                          options={"maxfev": refine, "initial_simplex": simplex, "xatol": 0.01, "fatol": 0.05})
-    params, d = min(history, key=lambda h: h[1])
-    outcome = cache[tuple(params.values())][1]
+
+def _abc_distance(x: dict, x0: dict) -> float:
+    return distance(x)
+
+
+def _seeded_call(fn: Callable, seed: int, simulate_one_pickle: bytes, *args):
+    """Run pyabc's job function with its simulate-one function seeding numpy first."""
+    import cloudpickle
+
+    simulate_one = cloudpickle.loads(simulate_one_pickle)
+
+    def seeded():
+        np.random.seed(np.random.SeedSequence(seed).generate_state(4))
+        return simulate_one()
+
+    return fn(cloudpickle.dumps(seeded), *args)
+
+
+class _SeededExecutor:
+    """Wraps an executor so that each of pyabc's jobs is seeded from (master seed, generation, job id)."""
+
+    def __init__(self, executor, master_seed: int):
+        self.executor, self.master_seed, self.generation = executor, master_seed, 0
+
+    def submit(self, fn, simulate_one_pickle, batch_size, job_ids):
+        seed = np.random.SeedSequence(self.master_seed, spawn_key=(self.generation + 1, int(job_ids[0])))  # t = -1: calibration sample
+        return self.executor.submit(_seeded_call, fn, int(seed.generate_state(1)[0]), simulate_one_pickle,
+                                    batch_size, job_ids)
+
+
+def _sampler(executor, slots: int, master_seed: int):
+    from pyabc.sampler import ConcurrentFutureSampler
+
+    class Sampler(ConcurrentFutureSampler):
+        """pyabc's executor sampler, seeded per generation and job (see _SeededExecutor)."""
+
+        def sample_until_n_accepted(self, n, simulate_one, t, **kwargs):
+            self.client.generation = t
+            return super().sample_until_n_accepted(n, simulate_one, t, **kwargs)
+
+    return Sampler(cfuture_executor=_SeededExecutor(executor, master_seed), client_max_jobs=slots)
+
+
+def priors(free: dict[str, tuple[float, float]] = PRIORS):
+    from pyabc import RV, Distribution
+
+    return Distribution(**{k: RV("uniform", lo, hi - lo) for k, (lo, hi) in free.items()})
+
+
+def fit(seed: int = SEED, population: int = 150, generations: int = 8, consumers: int = CONSUMERS,
+        steps: int = STEPS, workers: int = 2, scheduler: str | None = None, minutes: float | None = None,
+        free: dict[str, tuple[float, float]] | None = None, scenario: Path | str = HISTORY,
+        observed: dict[str, float] | None = None, db: Path | None = None, verbose: bool = True):
+    """ABC-SMC over ``free`` (default :data:`PRIORS`); returns (pyabc History, seconds)."""
+    import pyabc
+
+    from .batch import open_executor
+
+    free = PRIORS if free is None else free
+    np.random.seed(np.random.SeedSequence(seed).generate_state(4))  # pyabc draws its first population here
+    db = db or Path(tempfile.mkdtemp()) / "abc.db"
+    t0 = time.time()
+    with open_executor(workers, scheduler) as (executor, slots):
+        abc = pyabc.ABCSMC(_Simulation(consumers, steps, str(scenario)), priors(free), _abc_distance,
+                           population_size=population, sampler=_sampler(executor, slots, seed))
+        # the observed data enter through the distance (each observation's own error and side)
+        abc.new(f"sqlite:///{db}", observed or {ob.name: ob.value for ob in OBSERVATIONS})
+        cap = None if minutes is None else pd.Timedelta(minutes=minutes)  # a cap ends by the clock: not reproducible
+        history = abc.run(max_nr_populations=generations, max_walltime=cap)
     if verbose:
-        print(f"calibration: {len(history)} evaluations in {time.time() - start:.0f} s")
-    return Fit(params=params, outcome=outcome, distance=d, evaluations=len(history), history=history)
+        print(f"ABC-SMC: {history.n_populations} generations, {history.total_nr_simulations} simulations, "
+              f"{time.time() - t0:.0f} s", flush=True)
+    return history, time.time() - t0
 
 
-def write_baseline(params: dict[str, float], dist: float, path: Path | str = BASELINE, note: str = "") -> None:
-    """Write fitted values into the scenario file in place, keeping its layout and comments.
+def posterior_sample(history, n: int, seed: int) -> pd.DataFrame:
+    """``n`` equally weighted draws from the last generation (resampled by weight)."""
+    frame, weights = history.get_distribution()
+    rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(1,)))
+    idx = rng.choice(len(frame), size=n, replace=True, p=np.asarray(weights) / np.sum(weights))
+    return frame.iloc[idx].reset_index(drop=True)
 
-    Keys are dotted paths; a key inside an inline table (``wallet = { ... }``)
-    is replaced inside that table, otherwise ``key = value`` within its
-    ``[section]`` (added after the header when missing).
-    """
+
+def expand_columns(draws: pd.DataFrame) -> pd.DataFrame:
+    """One column per config key (tied keys repeated), measurement parameters kept as they are."""
+    cols = {}
+    for key in draws.columns:
+        for k in key.split("|"):
+            cols[k] = draws[key].to_numpy()
+    return pd.DataFrame(cols)
+
+
+def load_posterior(path: Path | str = OUT / "posterior.csv") -> pd.DataFrame:
+    return pd.read_csv(path)
+
+
+def tied(draws: pd.DataFrame) -> pd.DataFrame:
+    """The stored draws as fitted parameters (tied keys folded back into one column)."""
+    out = {}
+    for key in PRIORS:
+        first = key.split("|")[0]
+        if first in draws:
+            out[key] = draws[first]
+    return pd.DataFrame(out)
+
+
+def errors(draws: pd.DataFrame, seeds: tuple[int, ...] = (101, 102), consumers: int = CONSUMERS,
+           n_draws: int | None = None) -> pd.DataFrame:
+    """Per observation: data, posterior predictive mean, 90% interval and miss (model - data), over
+    posterior draws x seeds the fit did not use."""
+    rows = []
+    params = tied(draws)
+    if n_draws is not None:
+        params = params.iloc[:n_draws]
+    for _, p in params.iterrows():
+        for s in seeds:
+            rows.append(predict(simulate(p.to_dict(), s, consumers), p.to_dict()))
+    pred = pd.DataFrame(rows)
+    out = []
+    for ob in OBSERVATIONS:
+        v = pred[ob.name]
+        out.append({"observation": ob.name, "source": ob.source, "in_sample": ob.in_sample, "kind": ob.kind,
+                    "data": ob.value, "model": v.mean(), "lo90": v.quantile(0.05), "hi90": v.quantile(0.95),
+                    "miss": deviation(ob, v.mean()) * ob.sd})
+    return pd.DataFrame(out)
+
+
+def write_baseline(draws: pd.DataFrame, path: Path | str = BASELINE, note: str = "") -> None:
+    """Write the posterior medians of the config keys into the scenario file, keeping its layout."""
     path = Path(path)
     text = path.read_text()
-    tag = f"calibrated (model.calibrate{note}, distance {dist:.2f} pp)"
-    for key, value in expand(params).items():
-        parts = key.split(".")
-        text = _set_toml(text, parts, value, tag)
+    tag = f"posterior median (model.calibrate{note})"
+    for key in draws.columns:
+        if key.startswith("measurement.") or key.startswith("consumer.outside_trend"):
+            continue  # the measurement model is not the model; online growth belongs to the history
+        text = _set_toml(text, key.split("."), float(np.median(draws[key])), tag)
     path.write_text(text)
 
 
@@ -196,73 +293,71 @@ def _section_span(text: str, header: str) -> tuple[int, int]:
 
 
 def _set_toml(text: str, parts: list[str], value: float, tag: str) -> str:
-    val = f"{value:g}"
-    # inline table: platforms.<p>.wallet.<field> lives on a "wallet = { ... }" line of [platforms.<p>]
-    for depth in (len(parts) - 2,):
-        header, table, fieldname = ".".join(parts[:depth]), parts[depth], parts[-1]
-        try:
-            a, b = _section_span(text, header)
-        except KeyError:
-            break
+    """``a.b.c = value`` in place: inside an inline table ``b = { ... }`` of section [a] if there is one,
+    else as ``c = value`` in section [a.b] (added after the header when missing)."""
+    val = f"{value:.4g}"
+    header, table, fieldname = ".".join(parts[:-2]), parts[-2], parts[-1]
+    try:
+        a, b = _section_span(text, header)
         body = text[a:b]
         m = re.search(rf"^{re.escape(table)}\s*=\s*\{{[^\n]*\}}[^\n]*$", body, flags=re.M)
-        if m:
-            line = m.group(0)
-            inline, _, _comment = line.partition("}")
-            inline = re.sub(rf"({re.escape(fieldname)}\s*=\s*)[-+0-9.eE]+", rf"\g<1>{val}", inline)
-            new = f"{inline}}}  # {fieldname} {tag}"
-            return text[:a] + body[:m.start()] + new + body[m.end():] + text[b:]
+    except KeyError:
+        m = None
+    if m:
+        line = m.group(0)
+        inline, _, _comment = line.partition("}")
+        if re.search(rf"\b{re.escape(fieldname)}\s*=", inline):
+            inline = re.sub(rf"(\b{re.escape(fieldname)}\s*=\s*)[-+0-9.eE]+", rf"\g<1>{val}", inline)
+        else:
+            inline = inline.rstrip() + f", {fieldname} = {val} "
+        new = f"{inline.rstrip()} }}  # {table} {tag}"
+        return text[:a] + body[:m.start()] + new + body[m.end():] + text[b:]
     header, fieldname = ".".join(parts[:-1]), parts[-1]
     a, b = _section_span(text, header)
     body = text[a:b]
     line = f"{fieldname} = {val}  # {tag}"
     m = re.search(rf"^{re.escape(fieldname)}\s*=[^\n]*$", body, flags=re.M)
-    if m:
-        body = body[:m.start()] + line + body[m.end():]
-    else:
-        body = line + "\n" + body
+    body = body[:m.start()] + line + body[m.end():] if m else line + "\n" + body
     return text[:a] + body + text[b:]
-
-
-def report(outcome: dict[str, float]) -> str:
-    lines = [f"{'metric':32s} {'model':>8s} {'target':>8s} {'dev pp':>8s}"]
-    dev = deviations(outcome)
-    for k, v in TARGETS.items():
-        lines.append(f"{k:32s} {outcome[k]:8.3f} {v:8.3f} {dev[k]:8.2f}")
-    for k, v in FLOORS.items():
-        lines.append(f"{k:32s} {outcome[k]:8.3f} {'>=' + format(v, '.2f'):>8s} {dev[k]:8.2f}")
-    for k in REPORTED:
-        if k in outcome:
-            lines.append(f"{k:32s} {outcome[k]:8.3f} {'':>8s} {'':>8s}")
-    lines.append(f"distance (RMS, pp): {distance(outcome):.2f}")
-    return "\n".join(lines)
 
 
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(prog="python -m model.calibrate", description=__doc__.split("\n\n")[0])
-    ap.add_argument("--samples", type=int, default=24, help="Latin hypercube points")
-    ap.add_argument("--refine", type=int, default=50, help="Nelder-Mead evaluations after the search")
-    ap.add_argument("--consumers", type=int, default=5000)
-    ap.add_argument("--steps", type=int, default=120)
-    ap.add_argument("--seeds", type=int, default=3, help="replications per candidate (common random numbers)")
-    ap.add_argument("--scenario", default=str(BASELINE))
-    ap.add_argument("--write", action="store_true", help="write the fitted values into the scenario file")
-    ap.add_argument("--check", action="store_true", help="only measure the scenario as it is")
+    ap.add_argument("--seed", type=int, default=SEED)
+    ap.add_argument("--population", type=int, default=150)
+    ap.add_argument("--generations", type=int, default=8)
+    ap.add_argument("--minutes", type=float, help="wall-time cap of the ABC run (ends by the clock: not reproducible)")
+    ap.add_argument("--consumers", type=int, default=CONSUMERS)
+    ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--scheduler", help="Dask scheduler address (tcp://HOST:PORT)")
+    ap.add_argument("--draws", type=int, default=200, help="posterior draws stored")
+    ap.add_argument("--out", type=Path, default=OUT)
+    ap.add_argument("--check", action="store_true", help="prediction errors of the stored posterior")
+    ap.add_argument("--write-baseline", action="store_true", help="posterior medians into scenarios/baseline.toml")
     args = ap.parse_args(argv)
-    seeds = tuple(range(1, args.seeds + 1))
     if args.check:
-        out = measure(None, args.scenario, seeds, args.consumers, args.steps)
-        print(report(out))
+        table = errors(load_posterior(args.out / "posterior.csv"), n_draws=20, consumers=args.consumers)
+        pd.set_option("display.width", 160)
+        print(table.round(4).to_string(index=False))
         return
-    fit = calibrate(args.samples, args.refine, seeds, args.consumers, args.steps, scenario=args.scenario)
-    print("fitted parameters:")
-    for k, v in fit.params.items():
-        print(f"  {k} = {v:g}")
-    print(report(fit.outcome))
-    if args.write:
-        note = f", {args.consumers} consumers x {len(seeds)} seeds"
-        write_baseline(fit.params, fit.distance, args.scenario, note=note)
-        print(f"written to {args.scenario}")
+    if args.write_baseline:
+        write_baseline(load_posterior(args.out / "posterior.csv"))
+        print(f"posterior medians written to {BASELINE}")
+        return
+    history, seconds = fit(args.seed, args.population, args.generations, args.consumers, STEPS, args.workers,
+                           args.scheduler, args.minutes)
+    draws = expand_columns(posterior_sample(history, args.draws, args.seed))
+    args.out.mkdir(parents=True, exist_ok=True)
+    draws.to_csv(args.out / "posterior.csv", index=False, float_format="%.6g")
+    pops = history.get_all_populations()
+    meta = {"seed": args.seed, "date": time.strftime("%Y-%m-%d"), "scenario": str(HISTORY.relative_to(ROOT)),
+            "consumers": args.consumers, "steps": STEPS, "population": args.population,
+            "generations": int(history.n_populations), "simulations": int(history.total_nr_simulations),
+            "seconds": round(seconds), "workers": args.workers, "epsilons": pops["epsilon"].dropna().tolist(),
+            "priors": {k: list(v) for k, v in PRIORS.items()},
+            "observations": [ob.__dict__ | {"in_sample": ob.in_sample} for ob in OBSERVATIONS]}
+    (args.out / "posterior.json").write_text(json.dumps(meta, indent=1, default=str))
+    print(f"wrote {args.out / 'posterior.csv'} ({len(draws)} draws) and posterior.json")
 
 
 if __name__ == "__main__":

@@ -35,7 +35,7 @@ __all__ = ["BadKey", "ConfigError", "ScenarioConfig", "format_error", "load", "r
 # Bounds keep the model's arithmetic finite (exp of utilities in float32, budgets in float32,
 # logits divided by noise scales) for every valid value, not only for sensible ones.
 UTILITY_MAX = 100.0  # |weights, costs, thresholds| in utility units
-APPEAL_MAX = 20.0  # |wallet appeal| and checkout habit: exp((appeal + habit) / checkout_scale) < 1e175
+APPEAL_MAX = 20.0  # |wallet appeal|, checkout habit and default: exp((appeal + habit + default) / scale) < 1e261
 # Checkout weights are exp(V) in float32 and budgets are divided by their sum: V must stay above
 # about -60 for every consumer (taste up to 6 sd below 0, low quality, high price sensitivity)
 QUALITY_MAX, TAU_MAX, TASTE_SD_MAX = 10.0, 10.0, 5.0
@@ -77,6 +77,7 @@ class ConsumerConfig(_Strict):
     wallet_revision: Probability = 0.2  # share of consumers reconsidering wallets each tick
     tau: Annotated[float, Field(ge=0, le=TAU_MAX)] = 1.0  # price sensitivity
     outside_utility: Annotated[float, Field(ge=-QUALITY_MAX, le=2 * QUALITY_MAX)] = 0.0  # buying offline, at checkout
+    outside_trend: Annotated[float, Field(ge=-0.1, le=0.1)] = 0.0  # its change per month (< 0: online grows)
     b_merchants: NonNeg = 1.0  # seller-side network effect b_M, relative: ln(1 + S_k / mean S)
     b_variety: NonNeg = 0.5  # absolute variety effect: ln(1 + S_k / (variety_scale x consumers))
     variety_scale: Annotated[float, Field(ge=1e-3, le=1e3)] = 0.1  # sellers per consumer that double variety
@@ -88,6 +89,7 @@ class ConsumerConfig(_Strict):
     taste_sd: Annotated[float, Field(ge=0, le=TASTE_SD_MAX)] = 1.0  # sd of fixed idiosyncratic marketplace taste
     market_noise: NonNeg = 0.3  # sd of per-tick utility shocks
     checkout_habit: Annotated[float, Field(ge=0, le=APPEAL_MAX)] = 1.0  # bonus of the last wallet used at checkout
+    checkout_default: Annotated[float, Field(ge=0, le=APPEAL_MAX)] = 0.0  # bonus of the wallet a marketplace preselects
     checkout_scale: Annotated[float, Field(ge=0.1, le=UTILITY_MAX)] = 1.0  # logit scale of the checkout wallet
     budget_mean: Annotated[float, Field(ge=1e-3, le=1e6)] = 1.0  # monthly spend, arbitrary units
     budget_sigma: Annotated[float, Field(ge=0, le=3)] = 0.8  # lognormal sigma of budgets (float32 budgets stay finite)
@@ -141,7 +143,8 @@ class MarketplaceConfig(_Strict):
     consumer_price: Annotated[float, Field(ge=-0.5, le=1.0)] = 0.0  # charged to buyers, share of goods value (< 0: subsidy)
     margin: Annotated[float, Field(gt=0, le=1)] | None = None  # mean gross margin of goods sold here (None: merchant.margin_mean)
     cost: Annotated[float, Field(ge=0, le=0.5)] = 0.0  # the platform's own cost per unit of sales
-    launched: bool = True  # the owner offers it now (entry later, or a withdrawn mini-program: false)
+    launched: bool = True  # the owner offers it (false: withdrawn, e.g. a guest's mini-program)
+    enters_at: Ticks = 0  # the tick it opens (market entry); before it nobody can use or list on it
 
 
 class WalletConfig(_Strict):

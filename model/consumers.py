@@ -78,7 +78,7 @@ class ConsumerPopulation:
         p_wallet = np.array([cfg.initial_wallet.get(w, 0.5) for w in market.wallets])
         self.held = bits.pack((rng.random((n, W)) < p_wallet).T)  # [N] set of wallets held
         p_market = np.array([cfg.initial_market.get(k, 0.3) for k in market.marketplaces])
-        used = (rng.random((n, K)) < p_market) & (market.market_host[None, :] < 0)  # mini-programs start unused
+        used = (rng.random((n, K)) < p_market) & (market.market_host[None, :] < 0) & market.active  # open ones only
         self.used = bits.pack(used.T)  # [N] set of marketplaces used
         self.last_wallet = np.full(n, -1, np.int8)  # wallet of the last sampled purchase (-1: none yet)
         self.spend = np.zeros((K, n), np.float32)  # last tick's spending by marketplace
@@ -197,11 +197,12 @@ class ConsumerPopulation:
         self.used[revisers] = bits.pack(new, self.used.dtype)
         self.update_weights(market, rows, own, pay_ok, reachable)  # holdings and contacts as perceived above
 
-    def checkout(self, market: Market, base: np.ndarray, sellers: np.ndarray, rng: np.random.Generator
-                 ) -> Purchases:
+    def checkout(self, market: Market, base: np.ndarray, sellers: np.ndarray, rng: np.random.Generator,
+                 tick: int = 0) -> Purchases:
         """7.3: spend the budget over usable marketplaces and pay with held-and-accepted wallets."""
         c = self.cfg
-        common = checkout.common_weight(base - np.float32(c.outside_utility), sellers)  # relative to buying offline
+        outside = c.outside_utility + c.outside_trend * tick  # buying offline, this month
+        common = checkout.common_weight(base - np.float32(outside), sellers)  # relative to buying offline
         spending = checkout.spending(self.weight, common, self.budget, market)
         self.spend = spending.spend
         u_market = rng.random(self.n, dtype=np.float32) * spending.online

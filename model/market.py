@@ -36,6 +36,7 @@ class Market:
     cfg: ScenarioConfig
     policies: tuple[PlatformPolicy, ...]  # one record per platform, in config order
     in_force: tuple[bool, ...]  # exclusivity in force per platform at the tick the market was built for
+    entered: tuple[bool, ...]  # per marketplace: open by that tick (enters_at)
 
     @classmethod
     def build(cls, cfg: ScenarioConfig, policies: Sequence[PlatformPolicy], tick: int) -> Market:
@@ -45,12 +46,17 @@ class Market:
         if n_markets > MAX_MARKETPLACES or n_wallets > MAX_WALLETS:
             raise ValueError(f"at most {MAX_MARKETPLACES} marketplaces and {MAX_WALLETS} wallets are supported, "
                              f"got {n_markets} and {n_wallets}")
-        return cls(cfg, policies, tuple(p.exclusivity_in_force(tick) for p in policies))
+        return cls(cfg, policies, tuple(p.exclusivity_in_force(tick) for p in policies), cls._entered(cfg, tick))
+
+    @staticmethod
+    def _entered(cfg: ScenarioConfig, tick: int) -> tuple[bool, ...]:
+        return tuple(tick >= m.enters_at for p in cfg.platforms.values() for m in p.marketplaces.values())
 
     def same_policies(self, policies: Sequence[PlatformPolicy], tick: int) -> bool:
-        """The records (and what is in force at ``tick``) are those this market was built from."""
+        """The records (and what is in force or open at ``tick``) are those this market was built from."""
         return (tuple(policies) == self.policies
-                and tuple(p.exclusivity_in_force(tick) for p in policies) == self.in_force)
+                and tuple(p.exclusivity_in_force(tick) for p in policies) == self.in_force
+                and self._entered(self.cfg, tick) == self.entered)
 
     # -- names and static indices (from the config) ---------------------------------
     @cached_property
@@ -131,6 +137,14 @@ class Market:
     @cached_property
     def wallet_appeal(self) -> np.ndarray:
         return _frozen([p.wallet.appeal for p in self.cfg.platforms.values() if p.wallet is not None])
+
+    @cached_property
+    def default_wallet(self) -> np.ndarray:
+        """[K, W] bool: the wallet k's checkout preselects: its owner's, or its alliance's if the owner has none."""
+        owner_of = np.asarray(self.wallet_owner)
+        own = owner_of[None, :] == self.market_owner[:, None]
+        allied = self.platform_group[owner_of][None, :] == self.market_group[:, None]
+        return _frozen(np.where(own.any(axis=1, keepdims=True), own, allied), bool)
 
     @cached_property
     def wallet_cost(self) -> np.ndarray:
@@ -233,8 +247,8 @@ class Market:
 
     @cached_property
     def launched(self) -> np.ndarray:
-        """[K] bool: its owner offers it now."""
-        return self._market_policy("launched").astype(bool)
+        """[K] bool: open (entered) and offered by its owner now."""
+        return _frozen(self._market_policy("launched").astype(bool) & np.array(self.entered, bool), bool)
 
     @cached_property
     def active(self) -> np.ndarray:

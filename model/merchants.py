@@ -28,7 +28,7 @@ class MerchantPopulation:
         self.mean_weight = self.weight.mean()
         shift = market.margin - cfg.margin_mean  # [K] goods sold at k have k's mean margin
         self.margins = np.clip(self.margin[:, None] + shift[None, :], 0.01, 0.95)  # [M, K]
-        self.lists = (rng.random((m, market.n_markets)) < cfg.initial_listing) & market.listable[None, :]  # open later
+        self.lists = (rng.random((m, market.n_markets)) < cfg.initial_listing) & market.open_to_merchants[None, :]
         self.throttled_until = np.zeros(m, np.int32)
         self._by = np.stack([np.ones(m), self.weight, self.margin * self.weight])  # for column sums by BLAS
         self.flows: settlement.Settlement | None = None

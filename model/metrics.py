@@ -10,6 +10,8 @@ import numpy as np
 from . import bits
 from .rules import reach
 
+SHARE_LEVELS = (0.5, 0.9)  # payment value shares whose first time reached is a metric
+
 #: per-agent values collected on request (``WalledGardens(agent_reporters=True)``); each is one
 #: Python call per agent per tick, about 1 microsecond: some 90 ms a tick at 20,000 consumers
 #: and 2,000 merchants, against about 2 ms for the tick itself
@@ -77,10 +79,19 @@ def collect(model) -> dict[str, float]:
     out: dict[str, float] = {}
     sv, sc = shares(buy.value), shares(buy.count)
     holders = (bits.flag_counts(cons.held, mk.n_wallets) / cons.n).tolist()
-    for name, value, count, held in zip(mk.wallets, sv.tolist(), sc.tolist(), holders):
+    transfers = (buy.value - buy.commerce_value) / cons.n  # [W] peer transfers, per consumer
+    for w, (name, value, count, held) in enumerate(zip(mk.wallets, sv.tolist(), sc.tolist(), holders)):
         out[f"pay_share_value_{name}"] = value
         out[f"pay_share_count_{name}"] = count
         out[f"holds_{name}"] = held
+        # the value paid, by kind: sources that measure another scope are read from these (model.calibrate)
+        out[f"pay_value_commerce_{name}"] = float(buy.commerce_value[w] / cons.n)
+        out[f"pay_value_transfers_{name}"] = float(transfers[w])
+        for level in SHARE_LEVELS:  # months until the share first reached the level (-1: not yet)
+            key = f"time_to_share_{name}_{level:g}"
+            if value >= level:
+                model.first_reached.setdefault(key, int(model.time))
+            out[key] = float(model.first_reached.get(key, -1))
     out["hhi_value"] = hhi(sv)
     out["hhi_count"] = hhi(sc)
     gshare = shares(buy.gmv)

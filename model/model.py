@@ -86,6 +86,7 @@ class WalledGardens(mesa.Model):
         self._timeline: dict[int, list] = {}
         for ev in cfg.events:
             self._timeline.setdefault(ev.tick, []).append(ev)
+        self.first_reached: dict[str, int] = {}  # metric -> tick a share level was first reached
         # a first purchase round so that metrics and merchant decisions have data at tick 0
         self.last_purchases: Purchases = self.consumers.checkout(self.market, self.base_utility(), self.sellers(),
                                                                  self.rng)
@@ -152,7 +153,7 @@ class WalledGardens(mesa.Model):
         sellers, base = self.sellers(), self.base_utility()
         wallets_changed = self.consumers.revise_wallets(self.market, self.rng)
         self.consumers.revise_marketplaces(self.market, base, self.rng, wallets_changed)
-        self.last_purchases = self.consumers.checkout(self.market, base, sellers, self.rng)
+        self.last_purchases = self.consumers.checkout(self.market, base, sellers, self.rng, tick)
         self._settle()
         self.regulator.step()
         self.sync_market()

@@ -2,15 +2,17 @@
 
 Consumer i can buy on k if it uses k, holds a wallet k accepts, k is reachable and has a
 seller.  Its budget (all its retail spending) splits between those marketplaces and the
-outside option (buying offline, utility V_0 = ``outside_utility``) by logit on V (7.2):
+outside option (buying offline, utility V_0 = ``outside_utility`` + ``outside_trend`` x tick)
+by logit on V (7.2):
 
     spend_ik = budget_i exp(V_ik - V_0) / (1 + sum_k' exp(V_ik' - V_0)),
 
 so worse online offers move spending offline.  A mini-program that mirrors a marketplace's
 sellers is another way to the same goods, not more goods: where i can buy on both, it buys
 through the better of the two only.  At k the payment splits over the wallets held and
-accepted by logit on (a_w + h [w = last wallet used]) / ``checkout_scale`` (h =
-``checkout_habit``).  The last wallet is then re-drawn from one sampled online purchase: its
+accepted by logit on (a_w + h [w = last wallet used] + d [w = k's default]) / ``checkout_scale``
+(h = ``checkout_habit``; d = ``checkout_default``, the bonus of the wallet k's checkout
+preselects: its owner's, or its alliance's).  The last wallet is then re-drawn from one sampled online purchase: its
 marketplace by spending share, its wallet by those checkout probabilities.  Consumer surplus,
 in money: budget_i ln(1 + sum over usable k of exp(V_ik - V_0)) / tau, the logit inclusive
 value over online offers and the outside option, relative to buying offline only, in units
@@ -40,7 +42,8 @@ def habit_weights(holds: np.ndarray, last: np.ndarray, market: Market, cfg: Cons
 
 def wallet_probabilities(holds: np.ndarray, last: np.ndarray, market: Market, cfg: ConsumerConfig) -> np.ndarray:
     """[..., K, W] checkout probabilities of each wallet at each marketplace (logit over held and accepted)."""
-    weight = habit_weights(holds, last, market, cfg)[..., None, :] * market.accepts
+    preselected = np.exp(cfg.checkout_default * market.default_wallet / cfg.checkout_scale)  # [K, W]
+    weight = habit_weights(holds, last, market, cfg)[..., None, :] * (market.accepts * preselected)
     tot = weight.sum(axis=-1, keepdims=True)
     return np.divide(weight, tot, out=np.zeros_like(weight), where=tot > 0)
 
@@ -72,13 +75,14 @@ class Payments:
 
 
 def reference(uses, holds, last, taste, reach, budget, market: Market, cfg: ConsumerConfig,
-              base: np.ndarray, sellers: np.ndarray, u_market: np.ndarray, u_wallet: np.ndarray) -> dict:
-    """Plain checkout over [N, K] / [N, W] arrays; returns spend [N, K], market_wallet [K, W], the
-    last wallet [N] and surplus.  u_market, u_wallet [N] are the sampled purchase's uniforms."""
+              base: np.ndarray, sellers: np.ndarray, u_market: np.ndarray, u_wallet: np.ndarray, tick: int = 0) -> dict:
+    """Plain checkout over [N, K] / [N, W] arrays at ``tick``; returns spend [N, K], market_wallet [K, W],
+    the last wallet [N] and surplus.  u_market, u_wallet [N] are the sampled purchase's uniforms."""
     pay_ok = holds @ market.accepts.T > 0
     usable = uses & pay_ok & reach & (sellers > 0)
     own = taste + cfg.lam_wallet * pay_ok
-    weight = np.exp(np.minimum(base - cfg.outside_utility, CAP)) * np.exp(np.minimum(own, CAP)) * usable
+    outside = cfg.outside_utility + cfg.outside_trend * tick
+    weight = np.exp(np.minimum(base - outside, CAP)) * np.exp(np.minimum(own, CAP)) * usable
     for k, source in market.mirrored:  # the same goods by two ways: only the better counts
         mirror_better = weight[:, k] > weight[:, source]
         weight[:, source] = np.where(mirror_better, 0.0, weight[:, source])
