@@ -324,7 +324,10 @@ def game(
     where = f"Dask at {scheduler}" if scheduler else f"{n_workers} local worker{'s' * (n_workers != 1)}"
     typer.echo(f"game {g.name}: {' x '.join(map(str, g.shape))} profiles x {len(g.regimes)} regime(s) x "
                f"{g.replications} replications = {g.runs()} runs on {where}")
-    result = game_mod.play(g, out, workers=n_workers, scheduler=scheduler, progress=progress)
+    try:
+        result = game_mod.play(g, out, workers=n_workers, scheduler=scheduler, progress=progress)
+    except RuntimeError as err:  # failed runs or a dead worker: finished runs are kept
+        fail(str(err), code=1)
     for line in game_mod.summary(result, result.solutions):
         typer.echo(line)
     typer.echo(f"tables: {out / game_mod.PAYOFFS}, {out / game_mod.EQUILIBRIA}, {out / game_mod.OUTCOMES}, "

@@ -55,6 +55,10 @@ DEFINITIONS = {
 
 
 # --------------------------------------------------------------------------- planning and running
+class GameIncomplete(RuntimeError):
+    """Some runs of the game failed; the finished ones are kept and a rerun resumes."""
+
+
 def plan_game(game: Game) -> tuple[batch.Plan, pd.DataFrame]:
     """The batch plan of every (regime, profile, replication) and a table of which run is which
     (run_id, regime, profile index, replication)."""
@@ -77,7 +81,7 @@ def play(game: Game, out: Path | str, workers: int = 1, scheduler: str | None = 
     write_game(out, game, cells)
     res = batch.run_batch(p, out, workers=workers, scheduler=scheduler, progress=progress, executor=executor)
     if res.failed:
-        raise ConfigError(f"{out}: {len(res.failed)} of {res.total} runs failed (tracebacks in "
+        raise GameIncomplete(f"{out}: {len(res.failed)} of {res.total} runs failed (tracebacks in "
                           f"{out / batch.FAILED}/); rerun the same command to retry them")
     result = load_result(out)
     write_tables(result, out)

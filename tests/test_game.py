@@ -309,6 +309,29 @@ def test_rerun_resumes_and_gives_the_same_tables(played):
     pd.testing.assert_frame_equal(pd.read_csv(out / G.EQUILIBRIA), before)
 
 
+def test_a_dask_cluster_gives_the_local_payoffs(played, tmp_path):
+    distributed = pytest.importorskip("distributed")
+    g, _, result = played
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
+                                  dashboard_address=None, silence_logs=40) as cluster:
+        res = G.play(g, tmp_path, scheduler=cluster.scheduler_address, progress=False)
+    assert np.array_equal(res.payoffs, result.payoffs) and np.array_equal(res.outcomes, result.outcomes)
+
+
+def test_a_failed_run_stops_the_game_before_solving(tmp_path, monkeypatch):
+    from model import batch
+
+    def broken(spec):
+        return {"run_id": spec.run_id, "ok": False, "error": "RuntimeError: boom", "traceback": ""}
+
+    monkeypatch.setattr(batch, "execute", broken)
+    from concurrent.futures import ThreadPoolExecutor
+
+    g = load_game(write_game(tmp_path)).restrict({"small": ["closed+no"]}, ["none"])
+    with ThreadPoolExecutor(1) as ex, pytest.raises(G.GameIncomplete, match="runs failed"):
+        G.play(g, tmp_path / "o", progress=False, executor=ex)
+
+
 def test_paid_fines_change_only_the_fine_term(played, tmp_path):
     g, out, result = played
     from dataclasses import replace
