@@ -22,11 +22,14 @@ from model.game_config import load_game
 GAMES = Path(__file__).resolve().parents[2] / "scenarios" / "games"
 
 
+def played(name: str, tmp_path_factory) -> tuple:
+    g = load_game(GAMES / f"{name}.toml")
+    return g, G.play(g, tmp_path_factory.mktemp(name), workers=2, progress=False)
+
+
 @pytest.fixture(scope="module")
 def dilemma(tmp_path_factory):
-    g = load_game(GAMES / "docking_exclusivity.toml")
-    result = G.play(g, tmp_path_factory.mktemp("pd"), workers=2, progress=False)
-    return g, result
+    return played("docking_exclusivity", tmp_path_factory)
 
 
 def test_prisoners_dilemma_is_recovered(dilemma):
@@ -53,9 +56,7 @@ def test_prisoners_dilemma_is_recovered(dilemma):
 
 @pytest.fixture(scope="module")
 def interconnection(tmp_path_factory):
-    g = load_game(GAMES / "docking_two_networks.toml")
-    result = G.play(g, tmp_path_factory.mktemp("crt"), workers=2, progress=False)
-    return g, result
+    return played("docking_two_networks", tmp_path_factory)
 
 
 def test_larger_network_chooses_less_interconnection(interconnection):
