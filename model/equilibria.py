@@ -77,6 +77,7 @@ class Deviations:
     gain: np.ndarray  # its mean gain and 95% interval
     gain_lo: np.ndarray
     gain_hi: np.ndarray
+    ties: bool = False  # some deviation changes nothing: the game is degenerate
 
 
 def bootstrap_means(U: np.ndarray, draws: int, rng: np.random.Generator) -> np.ndarray:
@@ -101,6 +102,7 @@ def analyse(U: np.ndarray, rng: np.random.Generator, draws: int = 1000) -> Devia
     status = np.empty(shape, object)
     best_p, best_s = np.full(shape, -1), np.full(shape, -1)
     g_m, g_lo, g_hi = (np.full(shape, np.nan) for _ in range(3))
+    ties = False
     for prof in np.ndindex(*shape):
         no_gain = worse_or_tie = True
         best = None
@@ -111,6 +113,7 @@ def analyse(U: np.ndarray, rng: np.random.Generator, draws: int = 1000) -> Devia
                 d = gains[i][(slice(None), *prof, a)]
                 m, l, h = mean_ci(d)
                 tie = bool(np.all(np.abs(d) <= tol))
+                ties |= tie
                 if best is None or m > best[0]:
                     best = (float(m), float(l), float(h), i, a)
                 if not tie and not (h < 0):  # nan bounds (one replication) are never beyond noise
@@ -125,7 +128,7 @@ def analyse(U: np.ndarray, rng: np.random.Generator, draws: int = 1000) -> Devia
             status[prof] = "weak" if _has_tie(gains, prof, tol) else "strict"
         else:
             status[prof] = "within noise"
-    return Deviations(reg, lo, hi, p_nash, nash, status, best_p, best_s, g_m, g_lo, g_hi)
+    return Deviations(reg, lo, hi, p_nash, nash, status, best_p, best_s, g_m, g_lo, g_hi, ties)
 
 
 def _has_tie(gains: list[np.ndarray], prof: tuple, tol: float) -> bool:

@@ -189,7 +189,7 @@ def test_prisoners_dilemma_has_one_strict_equilibrium():
     pd_ = np.array([[[3, 3], [0, 5]], [[5, 0], [1, 1]]], float)
     d = eq.analyse(noisy(pd_), np.random.default_rng(1), draws=300)
     assert d.nash.tolist() == [[False, False], [False, True]]
-    assert d.status[1, 1] == "strict" and d.p_nash[1, 1] == 1.0
+    assert d.status[1, 1] == "strict" and d.p_nash[1, 1] == 1.0 and not d.ties
     assert d.status[0, 0] == "not nash" and d.regret[0, 0] == pytest.approx(2.0, abs=0.05)
     assert eq.mixed_equilibria(pd_[..., 0], pd_[..., 1]) == []
     assert eq.undominated(pd_[..., 0], pd_[..., 1]) == ([1], [1])
@@ -209,6 +209,7 @@ def test_exact_ties_are_weak_equilibria_not_noise():
     U = np.repeat(g[None], 4, axis=0)
     d = eq.analyse(U, np.random.default_rng(0), draws=100)
     assert d.status[0, 0] == "weak" and d.status[0, 1] == "weak" and d.status[1, 0] == "not nash"
+    assert d.ties
 
 
 def test_one_replication_is_never_beyond_noise():
