@@ -365,3 +365,42 @@ def test_cli_game_writes_tables_and_an_offline_page(tmp_path):
     assert not re.search(r"<script[^>]+src=", page), "no external scripts"
     assert not re.search(r"<link[^>]+href=[\"']https?:", page)
     assert "Regime <code>none</code>" in page and "cost of walled gardens" in page
+
+
+THREE = """\
+base = "@BASE@"
+replications = 2
+steps = 6
+[size]
+consumers = 600
+merchants = 60
+[players.alibaba.strategies]
+excl = { platforms.alibaba.exclusivity = true }
+open = { platforms.alibaba.exclusivity = false }
+[players.tencent.strategies]
+closed = { platforms.tencent.admits_rival_links = false }
+links = { platforms.tencent.admits_rival_links = true }
+[players.banks.strategies]
+fee4 = { platforms.unionpay.wallet.fee = 0.004 }
+fee2 = { platforms.unionpay.wallet.fee = 0.002 }
+[regimes.none]
+regulator.mode = "off"
+"""
+
+
+def test_three_player_game_end_to_end(tmp_path):
+    from model.game_report import build_game_page
+
+    path = tmp_path / "three.toml"
+    path.write_text(THREE.replace("@BASE@", (ROOT / "scenarios" / "baseline.toml").as_posix()))
+    g = load_game(path)
+    assert g.players[1].platforms == ("tencent", "jd", "pinduoduo", "meituan")  # the group named tencent
+    result = G.play(g, tmp_path / "o", workers=2, progress=False)
+    (sol,) = result.solutions
+    assert sol.mixed is None and "two-player" in sol.note
+    mean = result.payoffs[0].mean(axis=0)
+    assert np.array_equal(sol.deviations.nash, brute_regret(mean) <= eq.TIE * np.abs(result.payoffs).max())
+    eqs = pd.read_csv(tmp_path / "o" / G.EQUILIBRIA)
+    assert len(eqs) == 8 and {"strategy.alibaba", "strategy.tencent", "strategy.banks"} <= set(eqs.columns)
+    page = build_game_page(tmp_path / "o").read_text()
+    assert "Regret of every profile" in page
