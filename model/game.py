@@ -215,8 +215,8 @@ def solve(result: GameResult) -> list[Solution]:
                 note = "mixed equilibria not computed: too many undominated strategies for support enumeration"
             else:
                 if dev.ties:
-                    note = ("degenerate game (some deviations change nothing): mixed equilibria may form continua; "
-                            "those listed are the ones support enumeration finds")
+                    note = ("degenerate game (some deviations change nothing): mixed equilibria may form continua, "
+                            "which support enumeration misses; only isolated mixed equilibria are listed")
                 boot = eq.bootstrap_means(U, BOOTSTRAP_DRAWS, rng)
                 for x, y in mixed:
                     r0 = float(eq.mixed_regret(mean[None], x, y)[0])
