@@ -332,6 +332,59 @@ def explore(
              code=1)
 
 
+@app.command()
+def game(
+    game_file: Annotated[Path, typer.Argument(metavar="GAME.toml", help="game file, e.g. scenarios/games/taobao_deals.toml")],
+    out: Annotated[Path | None, typer.Option(help="game directory (default: results/game/<name>; rerun to resume)")] = None,
+    workers: Annotated[int | None, typer.Option(
+        help="local worker processes (default: the CPUs available, which is also the most used)",
+        show_default=False)] = None,
+    scheduler: Annotated[str | None, typer.Option(
+        envvar="WALLED_GARDENS_SCHEDULER",
+        help="Dask scheduler address (tcp://HOST:PORT) to run on a cluster instead of local processes")] = None,
+    replications: Annotated[int | None, typer.Option(help="replications per profile (default: the game file's)")] = None,
+    steps: Annotated[int | None, typer.Option(help="ticks per run (default: the game file's, else the base's)")] = None,
+    set_: Annotated[list[str] | None, typer.Option(
+        "--set", metavar="KEY=VALUE", help="override a config key in every run, e.g. size.consumers=5000")] = None,
+    only: Annotated[list[str] | None, typer.Option(
+        metavar="PLAYER=S1,S2", help="restrict a player to some of its strategies (repeatable)")] = None,
+    regime: Annotated[list[str] | None, typer.Option(help="solve only this regime (repeatable)")] = None,
+    page: Annotated[bool, typer.Option(help="write DIR/game.html when the game is solved")] = True,
+    progress: Annotated[bool, typer.Option(help="show a progress bar")] = True,
+) -> None:
+    """Solve an empirical game: run every strategy profile x regime x replication, then write
+    DIR/payoffs.csv, equilibria.csv, outcomes.csv, welfare.csv and game.html."""
+    from . import game as game_mod
+    from .game_config import load_game
+    from .paths import safe_name
+
+    restrict = {}
+    for item in only or []:
+        name, sep, strategies = item.partition("=")
+        if not sep or not name.strip():
+            fail(f"--only {item!r}: expected PLAYER=S1,S2, e.g. tencent=approve+closed+own")
+        restrict[name.strip()] = [s.strip() for s in strategies.split(",") if s.strip()]
+    g = load_game(game_file, parse_overrides(set_), replications=replications, steps=steps)
+    g = g.restrict(restrict, regime)
+    out = out or Path("results/game") / safe_name(g.name)
+    n_workers = 1 if scheduler else local_workers(workers)
+    where = f"Dask at {scheduler}" if scheduler else f"{n_workers} local worker{'s' * (n_workers != 1)}"
+    typer.echo(f"game {g.name}: {' x '.join(map(str, g.shape))} profiles x {len(g.regimes)} regime(s) x "
+               f"{g.replications} replications = {g.runs()} runs on {where}")
+    try:
+        result = game_mod.play(g, out, workers=n_workers, scheduler=scheduler, progress=progress)
+    except RuntimeError as err:  # failed runs or a dead worker: finished runs are kept
+        fail(str(err), code=1)
+    for line in game_mod.summary(result, result.solutions):
+        typer.echo(line)
+    typer.echo(f"tables: {out / game_mod.PAYOFFS}, {out / game_mod.EQUILIBRIA}, {out / game_mod.OUTCOMES}, "
+               f"{out / game_mod.WELFARE}")
+    if page:
+        from .game_report import build_game_page
+
+        typer.echo(f"page: {build_game_page(out)}")
+
+
 def main() -> None:  # pragma: no cover - console entry point
     app()
 
