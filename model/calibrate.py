@@ -117,9 +117,10 @@ def predict(df: pd.DataFrame, params: dict[str, float]) -> dict[str, float]:
     return out
 
 
-def deviation(ob: Observation, predicted: float) -> float:
-    """Signed miss in units of the observation's measurement error (0 where a one-sided fact holds)."""
-    miss = predicted - ob.value
+def deviation(ob: Observation, predicted: float, observed: float | None = None) -> float:
+    """Signed miss in units of the observation's measurement error (0 where a one-sided fact holds);
+    ``observed`` replaces the datum (synthetic data, for recovery tests)."""
+    miss = predicted - (ob.value if observed is None else observed)
     if ob.kind == "at_least":
         miss = min(miss, 0.0)
     elif ob.kind == "at_most":
@@ -127,9 +128,10 @@ def deviation(ob: Observation, predicted: float) -> float:
     return miss / ob.sd
 
 
-def distance(predicted: dict[str, float], in_sample: bool = True) -> float:
+def distance(predicted: dict[str, float], in_sample: bool = True, observed: dict[str, float] | None = None) -> float:
     """Root mean square of the misses (in measurement errors) over the fitted (or held-out) data."""
-    d = [deviation(ob, predicted[ob.name]) for ob in OBSERVATIONS if ob.in_sample == in_sample]
+    observed = observed or {}
+    d = [deviation(ob, predicted[ob.name], observed.get(ob.name)) for ob in OBSERVATIONS if ob.in_sample == in_sample]
     return float(np.sqrt(np.mean(np.square(d))))
 
 
@@ -147,7 +149,7 @@ class _Simulation:
 
 
 def _abc_distance(x: dict, x0: dict) -> float:
-    return distance(x)
+    return distance(x, observed=x0)
 
 
 def _seeded_call(fn: Callable, seed: int, simulate_one_pickle: bytes, *args):
@@ -194,11 +196,13 @@ def priors(free: dict[str, tuple[float, float]] = PRIORS):
     return Distribution(**{k: RV("uniform", lo, hi - lo) for k, (lo, hi) in free.items()})
 
 
-def fit(seed: int = SEED, population: int = 150, generations: int = 8, consumers: int = CONSUMERS,
+def fit(seed: int = SEED, population: int = 200, generations: int = 8, consumers: int = CONSUMERS,
         steps: int = STEPS, workers: int = 2, scheduler: str | None = None, minutes: float | None = None,
         free: dict[str, tuple[float, float]] | None = None, scenario: Path | str = HISTORY,
-        observed: dict[str, float] | None = None, db: Path | None = None, verbose: bool = True):
-    """ABC-SMC over ``free`` (default :data:`PRIORS`); returns (pyabc History, seconds)."""
+        observed: dict[str, float] | None = None, db: Path | None = None, verbose: bool = True,
+        simulation: Callable | None = None):
+    """ABC-SMC over ``free`` (default :data:`PRIORS`) against ``observed`` (default: the data);
+    returns (pyabc History, seconds).  ``simulation`` replaces the history model (tests)."""
     import pyabc
 
     from .batch import open_executor
@@ -208,7 +212,8 @@ def fit(seed: int = SEED, population: int = 150, generations: int = 8, consumers
     db = db or Path(tempfile.mkdtemp()) / "abc.db"
     t0 = time.time()
     with open_executor(workers, scheduler) as (executor, slots):
-        abc = pyabc.ABCSMC(_Simulation(consumers, steps, str(scenario)), priors(free), _abc_distance,
+        simulation = simulation or _Simulation(consumers, steps, str(scenario))
+        abc = pyabc.ABCSMC(simulation, priors(free), _abc_distance,
                            population_size=population, sampler=_sampler(executor, slots, seed))
         # the observed data enter through the distance (each observation's own error and side)
         abc.new(f"sqlite:///{db}", observed or {ob.name: ob.value for ob in OBSERVATIONS})
@@ -272,6 +277,29 @@ def errors(draws: pd.DataFrame, seeds: tuple[int, ...] = (101, 102), consumers: 
     return pd.DataFrame(out)
 
 
+def _predict_at(params: dict[str, float], seed: int, consumers: int) -> dict[str, float]:
+    return predict(simulate(params, seed, consumers), params)
+
+
+def size_check(params: dict[str, float], sizes: tuple[int, ...] = (10000, 20000, 40000), seeds: int = 5,
+               workers: int = 2, scheduler: str | None = None) -> pd.DataFrame:
+    """Is the population large enough?  Per size: the largest seed sd of any observation's prediction
+    and the largest gap of a mean from the largest size's, both in points of the value (pp for shares)."""
+    from .batch import open_executor
+
+    with open_executor(workers, scheduler) as (executor, _):
+        jobs = {(n, s): executor.submit(_predict_at, params, 1000 + s, n) for n in sizes for s in range(seeds)}
+        pred = {key: job.result() for key, job in jobs.items()}
+    frames = {n: pd.DataFrame([pred[n, s] for s in range(seeds)]) for n in sizes}
+    ref = frames[max(sizes)].mean()
+    rows = []
+    for n, f in frames.items():
+        sd, gap = f.std(ddof=1) * 100, (f.mean() - ref).abs() * 100
+        rows.append({"consumers": n, "seeds": seeds, "max_sd_pp": sd.max(), "worst_sd": sd.idxmax(),
+                     "max_gap_pp": gap.max(), "worst_gap": gap.idxmax(), "rms_gap_pp": float(np.sqrt((gap**2).mean()))})
+    return pd.DataFrame(rows)
+
+
 def write_baseline(draws: pd.DataFrame, path: Path | str = BASELINE, note: str = "") -> None:
     """Write the posterior medians of the config keys into the scenario file, keeping its layout."""
     path = Path(path)
@@ -324,7 +352,7 @@ def _set_toml(text: str, parts: list[str], value: float, tag: str) -> str:
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(prog="python -m model.calibrate", description=__doc__.split("\n\n")[0])
     ap.add_argument("--seed", type=int, default=SEED)
-    ap.add_argument("--population", type=int, default=150)
+    ap.add_argument("--population", type=int, default=200)
     ap.add_argument("--generations", type=int, default=8)
     ap.add_argument("--minutes", type=float, help="wall-time cap of the ABC run (ends by the clock: not reproducible)")
     ap.add_argument("--consumers", type=int, default=CONSUMERS)
@@ -334,7 +362,14 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--out", type=Path, default=OUT)
     ap.add_argument("--check", action="store_true", help="prediction errors of the stored posterior")
     ap.add_argument("--write-baseline", action="store_true", help="posterior medians into scenarios/baseline.toml")
+    ap.add_argument("--size-check", action="store_true",
+                    help="seed spread and size bias at 10,000 / 20,000 / 40,000 consumers, at the posterior median")
     args = ap.parse_args(argv)
+    if args.size_check:
+        median = tied(load_posterior(args.out / "posterior.csv")).median().to_dict()
+        pd.set_option("display.width", 160)
+        print(size_check(median, workers=args.workers, scheduler=args.scheduler).round(3).to_string(index=False))
+        return
     if args.check:
         table = errors(load_posterior(args.out / "posterior.csv"), n_draws=20, consumers=args.consumers)
         pd.set_option("display.width", 160)
