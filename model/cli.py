@@ -1,4 +1,4 @@
-"""Command line: ``walled-gardens run|batch|report|viz``.
+"""Command line: ``walled-gardens run|batch|report|viz|explore|game``.
 
 Every error is one line on stderr (``error: ...``) and a non-zero exit code: 2 for bad
 input (a scenario, an option, a path), 1 for a run that failed.  ``--debug`` (anywhere
