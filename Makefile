@@ -11,6 +11,8 @@ OUT ?= results
 REPLICATIONS ?= 10
 STEPS ?= 120
 WORKERS ?= 2
+# POSTERIOR=N: run every replication on N draws of calibration/posterior.csv (empty: off)
+POSTERIOR ?=
 
 .PHONY: all setup viz-assets test batch report bench bench-batch viz clean
 
@@ -35,7 +37,7 @@ $(SOLARA_MARKER): scripts/vendor_solara_assets.sh
 
 # common seeds: every scenario's replication r uses the same seed, so effects are paired
 batch: setup
-	$(RUN) walled-gardens batch scenarios/*.toml --replications $(REPLICATIONS) --steps $(STEPS) --workers $(WORKERS) --common-seeds --out $(OUT)
+	$(RUN) walled-gardens batch scenarios/*.toml --replications $(REPLICATIONS) --steps $(STEPS) --workers $(WORKERS) --common-seeds $(if $(POSTERIOR),--posterior $(POSTERIOR)) --out $(OUT)
 
 report: setup
 	$(RUN) walled-gardens report $(OUT)

@@ -4,7 +4,7 @@ Layout of a batch directory ``DIR``::
 
     DIR/manifest.json          the planned runs of the latest batch (specs, seeds, master seed)
     DIR/runs/<run_id>.parquet  one finished run, long format: run_id, scenario, group,
-                               replication, seed, tick, [param.<key> ...], metric columns
+                               replication, seed, [draw,] tick, [param.<key> ...], metric columns
     DIR/done/<run_id>.json     its done marker: rows, size and SHA-256 of the run file,
                                written last (every file goes via temp file + rename)
     DIR/logs/<run_id>.parquet  that run's regulator/event log
@@ -21,7 +21,9 @@ Seeds: the seed of (scenario name, replication) is
 ``SeedSequence(master_seed, spawn_key=(crc(name), replication)).generate_state(1)[0]``:
 independent of worker count, submission order and of which other scenarios are in the
 batch.  Sweep points of one scenario share the seeds of a replication (common random
-numbers), so differences between points are not sampling noise.
+numbers), so differences between points are not sampling noise.  With posterior draws
+(:mod:`model.posterior`) the spawn key also holds the draw index: every (replication, draw)
+has its own seed, shared by all scenarios under ``--common-seeds``.
 
 Every run goes through one :class:`concurrent.futures.Executor`: a local process
 pool, or a Dask distributed cluster (``scheduler="tcp://host:port"``).  Workers get a
@@ -54,7 +56,9 @@ import numpy as np
 import pandas as pd
 
 from . import config as config_mod
+from . import posterior as posterior_mod
 from .config import ConfigError
+from .posterior import Posterior
 
 MASTER_SEED = 20250101
 MANIFEST = "manifest.json"
@@ -77,9 +81,10 @@ class RunSpec:
     seed: int
     steps: int
     config: dict  # resolved scenario content (``extends`` merged), before overrides
-    overrides: dict = field(default_factory=dict)  # fixed --set overrides + sweep point
+    overrides: dict = field(default_factory=dict)  # posterior draw + fixed --set overrides + sweep point
     params: dict = field(default_factory=dict)  # the sweep point alone (empty if no sweep)
     point: int = 0  # sweep point index
+    draw: int | None = None  # posterior draw index (None: the batch has no posterior)
 
     def meta(self) -> dict:
         """The spec without the (bulky) config, for the manifest and failure records."""
@@ -88,11 +93,14 @@ class RunSpec:
         return d
 
 
-def derive_seed(master_seed: int, scenario: str, replication: int, common: bool = False) -> int:
-    """Model seed of (scenario name, replication): a function of nothing else.  With
-    ``common`` (common random numbers) every scenario gets the replication's seed."""
+def derive_seed(master_seed: int, scenario: str, replication: int, common: bool = False,
+                draw: int | None = None) -> int:
+    """Model seed of (scenario name, replication[, posterior draw]): a function of nothing else.  With
+    ``common`` (common random numbers) every scenario gets the replication's seed.  Each posterior
+    draw has seeds of its own, so the N x R runs of a scenario are independent samples."""
     key = 0 if common else zlib.crc32(scenario.encode("utf-8"))
-    ss = np.random.SeedSequence(int(master_seed), spawn_key=(key, int(replication)))
+    spawn = (key, int(replication)) if draw is None else (key, int(replication), int(draw))
+    ss = np.random.SeedSequence(int(master_seed), spawn_key=spawn)
     return int(ss.generate_state(1)[0])
 
 
@@ -158,10 +166,13 @@ def read_scenario(path: Path | str) -> dict:
 apply_overrides = config_mod.with_overrides
 
 
-def _validate_point(path: Path, layers: list, content: dict, overrides: dict) -> config_mod.ScenarioConfig:
-    """The scenario with one sweep point's overrides, errors naming the file or override."""
+def _validate_point(path: Path, layers: list, content: dict, overrides: dict,
+                    draw: tuple[str, dict] | None = None) -> config_mod.ScenarioConfig:
+    """The scenario with one sweep point's overrides (over a posterior draw's layer, if any), errors
+    naming the file, the override or the posterior row."""
     raw = apply_overrides(content, overrides, path)
-    return config_mod.validate(raw, path, layers + config_mod.override_layers(overrides, path))
+    drawn = [draw] if draw else []
+    return config_mod.validate(raw, path, layers + drawn + config_mod.override_layers(overrides, path))
 
 
 # --------------------------------------------------------------------------- sweeps
@@ -273,19 +284,23 @@ class Plan:
     overrides: dict
     points: list[dict]
     common_seeds: bool = False
+    posterior: Posterior | None = None  # posterior draws crossed with the replications (model.posterior)
     largest: config_mod.ScenarioConfig | None = None  # the run needing the most memory (model.resources)
     warnings: list[str] = field(default_factory=list)  # e.g. timeline events after the last tick
 
 
 def plan(paths: Sequence[Path | str], replications: int, steps: int | None = None,
          master_seed: int = MASTER_SEED, overrides: dict | None = None,
-         points: Sequence[dict] | None = None, common_seeds: bool = False) -> Plan:
-    """Validate every (scenario, sweep point) and list the runs.
+         points: Sequence[dict] | None = None, common_seeds: bool = False,
+         posterior: Posterior | None = None) -> Plan:
+    """Validate every (scenario, posterior draw, sweep point) and list the runs.
 
     Raises :class:`ConfigError` (one line, naming the file and key) before any run
-    starts if a scenario, override or sweep key is invalid.  ``common_seeds``: every
-    scenario uses the same seed for a replication (common random numbers), so scenarios
-    that differ only after a policy event share their history up to it.
+    starts if a scenario, override, sweep key or posterior column is invalid.  ``common_seeds``:
+    every scenario uses the same seed for a replication (common random numbers), so scenarios
+    that differ only after a policy event share their history up to it.  ``posterior``: each
+    replication runs on every draw (:mod:`model.posterior`); a draw's values are overridden by
+    ``overrides``, and those by a sweep point.
     """
     if not 1 <= replications <= MAX_REPLICATIONS:
         raise ConfigError(f"--replications {replications}: allowed: 1 to {MAX_REPLICATIONS}")
@@ -308,8 +323,12 @@ def plan(paths: Sequence[Path | str], replications: int, steps: int | None = Non
             raise ConfigError(f"{path}: not a scenario file (expected a .toml file)")
         layers = config_mod.read_layers(path)
         content = config_mod.merge_layers(layers)
-        cfgs = [_validate_point(path, layers, content, {**overrides, **pt}) for pt in points]
-        largest = max([c for c in (largest, *cfgs) if c is not None], key=run_bytes)
+        if posterior is not None:
+            posterior_mod.check(posterior, path, content)
+        every = [_validate_point(path, layers, content, {**d_values, **overrides, **pt}, d_layer)
+                 for d_values, d_layer in posterior_mod.draw_layers(posterior) for pt in points]
+        largest = max([c for c in (largest, *every) if c is not None], key=run_bytes)
+        cfgs = every[:len(points)]  # the first draw's points (a draw cannot change size.steps or the name)
         cfg = cfgs[0]
         if cfg.name in seen and seen[cfg.name] != str(path):
             raise ConfigError(f"{path}: key 'name': scenario name {cfg.name!r} is also used by {seen[cfg.name]}; "
@@ -319,22 +338,25 @@ def plan(paths: Sequence[Path | str], replications: int, steps: int | None = Non
         seen[cfg.name] = str(path)
         loaded.append((path, content, cfg, [c.size.steps if steps is None else steps for c in cfgs]))
     specs: list[RunSpec] = []
+    draws = range(posterior.n) if posterior is not None else [None]
     # replication-major order: an interrupted batch has every scenario partly done
-    for rep in range(replications):
+    for rep, draw in itertools.product(range(replications), draws):
         for path, content, cfg, point_steps in loaded:
-            seed = derive_seed(master_seed, cfg.name, rep, common_seeds)
+            seed = derive_seed(master_seed, cfg.name, rep, common_seeds, draw)
+            drawn = posterior.values[draw] if draw is not None else {}
             for i, (pt, n_steps) in enumerate(zip(points, point_steps)):
-                ov = {**overrides, **pt}
+                ov = {**drawn, **overrides, **pt}  # precedence: posterior draw < --set < sweep point
                 label = _point_label(pt)
                 specs.append(RunSpec(
                     run_id=run_id_for(content, ov, rep, seed, n_steps), scenario=cfg.name, source=str(path),
                     group=f"{cfg.name} [{label}]" if label else cfg.name, replication=rep, seed=seed,
-                    steps=n_steps, config=content, overrides=ov, params=dict(pt), point=i))
+                    steps=n_steps, config=content, overrides=ov, params=dict(pt), point=i, draw=draw))
     scen = [{"name": cfg.name, "source": str(path), "description": cfg.description,
              "content_sha256": hashlib.sha256(json.dumps(content, sort_keys=True, default=str).encode()).hexdigest()}
             for path, content, cfg, _ in loaded]
     late = list(dict.fromkeys(w for _, _, cfg, s in loaded if (w := config_mod.late_events(cfg, max(s)))))
-    return Plan(specs, scen, int(master_seed), replications, steps, overrides, points, common_seeds, largest, late)
+    return Plan(specs, scen, int(master_seed), replications, steps, overrides, points, common_seeds, posterior,
+                largest, late)
 
 
 # --------------------------------------------------------------------------- worker
@@ -361,6 +383,8 @@ def _decorate(df: pd.DataFrame, spec: RunSpec, tick: bool = True) -> pd.DataFram
     df = df.drop(columns=[c for c in ("scenario", "seed") if c in df])
     front = {"run_id": spec.run_id, "scenario": spec.scenario, "group": spec.group,
              "replication": spec.replication, "seed": spec.seed}
+    if spec.draw is not None:
+        front["draw"] = spec.draw  # posterior draw index (its file row is in the manifest)
     for k, v in spec.params.items():
         # numbers as float so that one column has one type across runs (grid "1,2.5")
         front[f"param.{k}"] = float(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else v
@@ -368,6 +392,8 @@ def _decorate(df: pd.DataFrame, spec: RunSpec, tick: bool = True) -> pd.DataFram
     out = pd.concat([lead, df], axis=1)
     out["replication"] = out["replication"].astype("int64")
     out["seed"] = out["seed"].astype("int64")
+    if "draw" in out:
+        out["draw"] = out["draw"].astype("int64")
     if tick and "tick" in out:
         out["tick"] = out["tick"].astype("int64")
     return out
@@ -544,21 +570,27 @@ def write_manifest(out: Path, p: Plan, extra: dict | None = None) -> Path:
         "format": 1,
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "master_seed": p.master_seed,
-        "seed_scheme": ("SeedSequence(master_seed, spawn_key=(0, replication)).generate_state(1)[0] "
-                        "(common random numbers: all scenarios share a replication's seed)" if p.common_seeds else
-                        "SeedSequence(master_seed, spawn_key=(crc32(scenario name), replication))"
-                        ".generate_state(1)[0]"),
+        "seed_scheme": _seed_scheme(p),
         "replications": p.replications,
         "steps": p.steps,
         "overrides": p.overrides,
         "points": p.points,
         "scenarios": p.scenarios,
         "groups": list(dict.fromkeys(s.group for s in p.specs)),
+        **({"posterior": p.posterior.manifest()} if p.posterior is not None else {}),
         **(extra or {}),
         "runs": runs,
     }
     _atomic_write(path, lambda fh: fh.write(json.dumps(body, indent=1, default=str).encode()))
     return path
+
+
+def _seed_scheme(p: Plan) -> str:
+    key = "0" if p.common_seeds else "crc32(scenario name)"
+    keys = f"({key}, replication, posterior draw)" if p.posterior is not None else f"({key}, replication)"
+    crn = (" (common random numbers: all scenarios share a replication's seed" +
+           (" for each draw)" if p.posterior is not None else ")")) if p.common_seeds else ""
+    return f"SeedSequence(master_seed, spawn_key={keys}).generate_state(1)[0]{crn}"
 
 
 def read_manifest(out: Path) -> dict:

@@ -65,6 +65,20 @@ PRIORS: dict[str, tuple[float, float]] = {
 }
 
 
+#: posterior columns that belong to the dated history only, never applied to a scenario: parameters
+#: of the data's measurement model, and the outside option's trend over the calendar years
+HISTORY_ONLY = ("measurement.", "consumer.outside_trend")
+
+
+def history_only(column: str) -> bool:
+    return any(column == h or (h.endswith(".") and column.startswith(h)) for h in HISTORY_ONLY)
+
+
+def scenario_columns(draws: pd.DataFrame) -> list[str]:
+    """The posterior columns that apply to a scenario (every column but :data:`HISTORY_ONLY`)."""
+    return [c for c in draws.columns if not history_only(c)]
+
+
 def config_overrides(params: dict[str, float]) -> dict[str, float]:
     """Config overrides of a parameter set (tied keys expanded, measurement parameters dropped)."""
     return {k: float(v) for key, v in params.items() if not key.startswith("measurement.") for k in key.split("|")}

@@ -197,21 +197,32 @@ def batch(
         metavar="KEY=LOW:HIGH",
         help="sweep a Latin hypercube (repeat for more keys; integers if both bounds are)")] = None,
     samples: Annotated[int, typer.Option(help="Latin hypercube points (with --lhs)")] = 10,
+    posterior: Annotated[int | None, typer.Option(
+        metavar="N", help="run each replication on N posterior draws (N x R runs per scenario; the report's "
+                          "intervals then include parameter uncertainty)", show_default=False)] = None,
+    posterior_file: Annotated[Path | None, typer.Option(
+        metavar="PATH", help="CSV of posterior draws, one column per config key (with --posterior; "
+                             "default: calibration/posterior.csv)", show_default=False)] = None,
     report: Annotated[bool, typer.Option(help="write DIR/report.html when the batch ends")] = True,
     progress: Annotated[bool, typer.Option(help="show a progress bar")] = True,
 ) -> None:
-    """Run scenarios x replications (x sweep points) in parallel, streaming each finished
-    run to DIR/runs/<run_id>.parquet; then write DIR/report.html."""
+    """Run scenarios x replications (x posterior draws x sweep points) in parallel, streaming each
+    finished run to DIR/runs/<run_id>.parquet; then write DIR/report.html."""
     from . import batch as batch_mod
+    from . import posterior as posterior_mod
     from .paths import prepare_out
 
     if out.exists() and not out.is_dir():
         fail(f"--out {out}: exists and is not a directory")
+    if posterior_file is not None and posterior is None:
+        fail(f"--posterior-file {posterior_file}: allowed with --posterior N only (how many draws to run)")
     overrides = parse_overrides(set_)
     points = batch_mod.sweep_points(batch_mod.parse_grid(grid or []), batch_mod.parse_lhs(lhs or []),
                                     samples=samples, master_seed=seed)
+    post = None if posterior is None else posterior_mod.load(posterior_file or posterior_mod.DEFAULT_FILE,
+                                                             posterior, seed)
     plan = batch_mod.plan(scenarios, replications, steps=steps, master_seed=seed, overrides=overrides,
-                          points=points, common_seeds=common_seeds)
+                          points=points, common_seeds=common_seeds, posterior=post)
     for warning in plan.warnings:
         typer.secho(f"warning: {warning}", fg=typer.colors.YELLOW, err=True)
     n_workers = 1 if scheduler else local_workers(workers)
@@ -239,7 +250,8 @@ def report(
     out: Annotated[Path, typer.Argument(help="batch directory (written by `walled-gardens batch`)")],
     html: Annotated[Path | None, typer.Option(help="where to write the HTML (default: DIR/report.html)")] = None,
     band: Annotated[str, typer.Option(help="band around the mean over time: ci (95% CI of the mean) or range "
-                                           "(2.5-97.5 percentiles across replications)")] = "ci",
+                                           "(2.5-97.5 percentiles across replications); a batch with --posterior "
+                                           "always shows the range over draws x seeds")] = "ci",
 ) -> None:
     """Write a self-contained offline HTML report comparing the scenarios of a batch."""
     from .report import build_report

@@ -356,23 +356,51 @@ def _check_disjoint(path: Path, fixed: dict, uncertainties: list[Param], levers:
 
 
 def _posterior(path: Path, base: dict, post: PosteriorSection, file: Path, taken: list[str]):
-    """Draws of a calibration posterior: a CSV with one column per dotted config key."""
-    import pandas as pd
+    """Draws of a calibration posterior: a CSV with one column per dotted config key (by default
+    every column but the history-only ones, :data:`model.calibrate.HISTORY_ONLY`)."""
+    from .calibrate import scenario_columns
 
-    if not file.is_file():
-        raise _fail(path, "posterior.file", f"{post.file!r}: file not found (looked for {file})")
-    try:
-        draws = pd.read_csv(file)
-    except (OSError, ValueError) as err:
-        raise _fail(path, "posterior.file", f"{file}: not a readable CSV ({' '.join(str(err).split())[:120]})") from None
-    columns = post.columns if post.columns is not None else list(draws.columns)
+    draws = read_draws(file, lambda msg: _fail(path, "posterior.file", f"{post.file!r}: {msg}"))
+    columns = post.columns if post.columns is not None else scenario_columns(draws)
     for col in columns:
         if col not in draws.columns:
             raise _fail(path, "posterior.columns", f"{unknown('column', col, list(draws.columns))} (in {file})")
-        loc = f"posterior column '{col}' of {file}"
         if col in taken:
             raise _fail(path, "posterior.columns", f"{col!r} is also in [uncertainties] or [levers]; "
                                                    "allowed: a key in one place")
+    if not columns:
+        raise _fail(path, "posterior.file", f"{file}: no columns to vary; allowed: a header of config keys")
+    return check_draws(path, base, file, draws, columns)
+
+
+def read_draws(file: Path, fail):
+    """The rows of a posterior CSV (pandas DataFrame); ``fail(message)`` makes the one-line error of a
+    missing, unreadable or empty file."""
+    import pandas as pd
+
+    if not file.is_file():
+        raise fail(f"file not found (looked for {file})" if not file.exists() else f"not a regular file ({file})")
+    try:
+        draws = pd.read_csv(file)
+    except (OSError, ValueError) as err:  # pandas' EmptyDataError and ParserError are ValueErrors
+        raise fail(f"{file}: not a readable CSV ({' '.join(str(err).split())[:120]})") from None
+    if draws.empty or not len(draws.columns):
+        raise fail(f"{file}: no draws; allowed: a header of config keys and one row per draw")
+    return draws
+
+
+def check_draws(path: Path, base: dict, file: Path, draws, columns: list[str]):
+    """``draws[columns]`` as floats, once every column is a numeric config key of the scenario ``base``
+    with finite values within the key's bounds (errors name ``path``, the column and the file)."""
+    import pandas as pd
+
+    from .calibrate import history_only
+
+    for col in columns:
+        loc = f"posterior column '{col}' of {file}"
+        if history_only(col):
+            raise _fail(path, loc, "a parameter of the dated history only (its measurement model or trend); "
+                                   "allowed: a scenario's config keys")
         ann, constraints = check_key(path, base, loc, col)
         values = pd.to_numeric(draws[col], errors="coerce")
         if ann not in (int, float) or not values.notna().all() or not values.map(math.isfinite).all():
@@ -380,8 +408,6 @@ def _posterior(path: Path, base: dict, post: PosteriorSection, file: Path, taken
         lo, hi = float(values.min()), float(values.max())
         if not (_within(lo, constraints) and _within(hi, constraints)):
             raise _fail(path, loc, f"draws from {lo:g} to {hi:g}; allowed: {bounds_text(constraints)}")
-    if not columns or draws.empty:
-        raise _fail(path, "posterior.file", f"{file}: no draws; allowed: a header of config keys and one row per draw")
     return draws[columns].astype(float).reset_index(drop=True)
 
 

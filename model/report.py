@@ -11,6 +11,12 @@
 * ``summary.csv`` (end-state levels), ``effects.csv`` (the effects table) and a tidy
   ``timeseries.csv`` (one row per run and month, one column per metric).
 
+With posterior draws (``batch --posterior N``) every interval is instead the 2.5-97.5 percentile
+range over the N x R runs (parameter uncertainty and seed noise), and effects are paired by
+(replication, draw): the range of the paired differences, not a CI of their mean, which would
+shrink with N and hide the parameter uncertainty.  The ``interval`` column of the CSV tables, and
+the page's words, say which kind each interval is (:class:`model.report_text.Intervals`).
+
 Runs are read group by group, and only the columns needed, so memory stays bounded by
 one group's data however large the batch.  The pieces (:func:`collect`, :func:`effects`,
 :mod:`model.report_figures`, :mod:`model.report_text`) are plain functions that a sweep
@@ -31,6 +37,7 @@ from . import batch
 from . import config as config_mod
 from .config import ConfigError
 from .report_metrics import Metric, metric_list
+from .report_text import Intervals
 
 BANDS = ("ci", "range")
 BAND_TEXT = {
@@ -49,7 +56,7 @@ class GroupStats:
     failed: int
     series: pd.DataFrame  # tick, <metric>_mean, _lo, _hi, n
     end: pd.DataFrame  # rows: metric; columns: n, mean, sd, lo, hi (last tick, 95% CI)
-    ends: pd.DataFrame = field(default_factory=pd.DataFrame)  # per run at its last tick: replication, seed, metrics
+    ends: pd.DataFrame = field(default_factory=pd.DataFrame)  # per run, last tick: replication, draw, seed, metrics
     last_tick: int | None = None
 
 
@@ -112,28 +119,40 @@ def _series_stats(df: pd.DataFrame, metrics: list[str], band: str) -> pd.DataFra
     return pd.DataFrame(out)
 
 
-def effects(stats: list[GroupStats], metrics: list[Metric], reference: str | None = None) -> pd.DataFrame:
+def effects(stats: list[GroupStats], metrics: list[Metric], reference: str | None = None,
+            spread: bool = False) -> pd.DataFrame:
     """Every group minus the reference group at the last tick, one row per (group, metric).
 
-    Runs are paired by replication when both runs of a pair have the same seed (common
-    random numbers): the interval is then the paired Student t interval of the mean
+    Runs are paired by replication (and posterior draw) when both runs of a pair have the same
+    seed (common random numbers): the interval is then the paired Student t interval of the mean
     difference.  Otherwise the groups are independent samples and the interval is Welch's.
-    Columns: group, metric, n, paired, ref_mean, mean, diff, lo, hi.
+    ``spread`` (a batch with posterior draws): runs are matched by (replication, draw) and the
+    interval is the 2.5-97.5 percentile range of the matched differences (parameter uncertainty
+    and seed noise).  Columns: group, metric, n, paired, ref_mean, mean, diff, lo, hi.
     """
     ref = reference_group(stats, reference)
     if ref is None:
         return pd.DataFrame(columns=["group", "metric", "n", "paired", "ref_mean", "mean", "diff", "lo", "hi"])
     rows = []
-    base = ref.ends.set_index("replication") if not ref.ends.empty else pd.DataFrame()
+    keys = [k for k in ("replication", "draw") if k in ref.ends]
+    base = ref.ends.set_index(keys) if not ref.ends.empty else pd.DataFrame()
     for gs in stats:
         if gs is ref or gs.ends.empty or base.empty:
             continue
-        cur = gs.ends.set_index("replication")
+        cur = gs.ends.set_index(keys)
         common = cur.index.intersection(base.index)
         paired = len(common) > 1 and bool((cur.loc[common, "seed"] == base.loc[common, "seed"]).all())
         for m in metrics:
             c = m.column
             if c not in cur or c not in base:
+                continue
+            if spread:
+                d = (cur.loc[common, c] - base.loc[common, c]).dropna().to_numpy(dtype=float)
+                n, diff = d.size, float(d.mean()) if d.size else np.nan
+                lo, hi = np.percentile(d, [2.5, 97.5]) if d.size else (np.nan, np.nan)
+                rows.append({"group": gs.group, "metric": c, "n": int(n), "paired": paired,
+                             "ref_mean": float(base[c].mean()), "mean": float(cur[c].mean()),
+                             "diff": diff, "lo": float(lo), "hi": float(hi)})
                 continue
             if paired:
                 d = (cur.loc[common, c] - base.loc[common, c]).dropna().to_numpy(dtype=float)
@@ -174,12 +193,16 @@ def reference_group(stats: list[GroupStats], reference: str | None = None) -> Gr
 
 # --------------------------------------------------------------------------- reading
 def collect(out: Path | str, band: str = "ci") -> tuple[dict, list[GroupStats], list[Metric], list[dict]]:
-    """Read the batch in ``out`` group by group: (manifest, stats per group, metrics, failures)."""
+    """Read the batch in ``out`` group by group: (manifest, stats per group, metrics, failures).
+    With posterior draws the band and the end-state interval are percentile ranges whatever ``band``."""
     if band not in BANDS:
         raise ConfigError(f"--band {band!r}: allowed: {list(BANDS)}")
     out = Path(out)
     manifest = batch.read_manifest(out)
+    spread = Intervals.of(manifest).posterior
+    band, end_band = ("range", "range") if spread else (band, "ci")
     runs = manifest.get("runs", [])
+    draw_of = {r["run_id"]: r.get("draw") or 0 for r in runs}  # posterior draw (0 without a posterior)
     by_group: dict[str, list[dict]] = {}
     for r in runs:
         by_group.setdefault(r["group"], []).append(r)
@@ -202,9 +225,10 @@ def collect(out: Path | str, band: str = "ci") -> tuple[dict, list[GroupStats], 
         if done:
             series = _series_stats(df, names, band)
             ends = df[df["tick"] == df.groupby("run_id")["tick"].transform("max")].reset_index(drop=True)
+            ends.insert(2, "draw", ends["run_id"].map(draw_of).fillna(0).astype(int))
             last_tick = int(ends["tick"].max())
             end = pd.DataFrame(
-                [(m, int(ends[m].notna().sum()), *_interval(ends[m].to_numpy(dtype=float), "ci")) for m in names],
+                [(m, int(ends[m].notna().sum()), *_interval(ends[m].to_numpy(dtype=float), end_band)) for m in names],
                 columns=["metric", "n", "mean", "sd", "lo", "hi"]).set_index("metric")
         stats.append(GroupStats(group, specs[0]["scenario"] if specs else group, len(specs), done,
                                 sum(i in failed_ids for i in ids), series, end, ends, last_tick))
@@ -247,14 +271,16 @@ def scenario_info(manifest: dict) -> dict[str, ScenarioInfo]:
 
 
 # --------------------------------------------------------------------------- tables on disk
-def summary_frame(stats: list[GroupStats]) -> pd.DataFrame:
-    """Tidy end-state table: group, scenario, metric, n, mean, sd, ci_lo, ci_hi."""
+def summary_frame(stats: list[GroupStats], interval: str = Intervals().label) -> pd.DataFrame:
+    """Tidy end-state table: group, scenario, metric, n, mean, sd, ci_lo, ci_hi, and ``interval``,
+    what ci_lo and ci_hi are (:attr:`model.report_text.Intervals.label`)."""
+    columns = ["group", "scenario", "metric", "n", "mean", "sd", "ci_lo", "ci_hi", "interval"]
     rows = []
     for gs in stats:
         for m, e in gs.end.iterrows():
             rows.append({"group": gs.group, "scenario": gs.scenario, "metric": m, "n": int(e["n"]),
-                         "mean": e["mean"], "sd": e["sd"], "ci_lo": e["lo"], "ci_hi": e["hi"]})
-    return pd.DataFrame(rows, columns=["group", "scenario", "metric", "n", "mean", "sd", "ci_lo", "ci_hi"])
+                         "mean": e["mean"], "sd": e["sd"], "ci_lo": e["lo"], "ci_hi": e["hi"], "interval": interval})
+    return pd.DataFrame(rows, columns=columns)
 
 
 def write_timeseries(out: Path | str, manifest: dict, target: Path | str | None = None) -> Path:
@@ -266,6 +292,8 @@ def write_timeseries(out: Path | str, manifest: dict, target: Path | str | None 
     for r in manifest.get("runs", []):
         by_group.setdefault(r["group"], []).append(r["run_id"])
     front = ["scenario", "group", "replication", "seed", "tick"]
+    if manifest.get("posterior"):
+        front.insert(4, "draw")
     columns: list[str] | None = None
     tmp = target.with_name(f".{target.name}.tmp")
     with open(tmp, "w", encoding="utf-8", newline="") as fh:
@@ -311,15 +339,18 @@ def build_report(out: Path | str, path: Path | str | None = None, band: str = "c
     if not any(gs.done for gs in stats):
         raise ConfigError(f"{out}: no finished runs to report yet")
     info = scenario_info(manifest)
-    eff = effects(stats, metrics)
+    iv = Intervals.of(manifest)
+    band_text = f"{iv.text}, the 2.5-97.5 percentile range of the runs" if iv.posterior else BAND_TEXT[band]
+    band = "posterior" if iv.posterior else band
+    eff = effects(stats, metrics, spread=iv.posterior)
     ref = reference_group(stats)
-    summary_frame(stats).to_csv(out / "summary.csv", index=False)
-    eff.to_csv(out / "effects.csv", index=False)
+    summary_frame(stats, iv.label).to_csv(out / "summary.csv", index=False)
+    eff.assign(interval=iv.label).to_csv(out / "effects.csv", index=False)
     write_timeseries(out, manifest)
     figures = report_figures.figures(stats, metrics, info, band)
     page = report_text.page(title=title, manifest=manifest, stats=stats, metrics=metrics, effects=eff,
                             reference=ref, info=info, failures=failures, figures=figures,
-                            band_text=BAND_TEXT[band])
+                            band_text=band_text, intervals=iv)
     target = Path(path) if path is not None else out / "report.html"
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.with_name(f".{target.name}.tmp")

@@ -1,7 +1,8 @@
 """The report's figures: one plotly figure (a plain dict) per metric, all scenarios in it.
 
 Each figure has the mean across replications as a line and the band as a shaded area
-per scenario, in the scenario's palette colour, its legend beside it, axis titles with
+(with posterior draws: the range over draws x seeds) per scenario, in the scenario's
+palette colour, its legend beside it, axis titles with
 units (shares in %), dotted lines at the scenarios' policy events (hover the marker at
 the top for which), and calendar months in the hover text of dated scenarios, with a
 calendar-year axis on top when they share one start month.
@@ -42,7 +43,7 @@ def metric_figure(stats: list, metric: Metric, colors: dict[str, str], markers: 
     """One metric over time: a band and a mean line per group (see the module doc)."""
     data: list[dict] = []
     fmt = HOVER_FORMAT[metric.kind]
-    band_name = "95% CI" if band == "ci" else "2.5-97.5%"
+    band_name = {"ci": "95% CI", "range": "2.5-97.5%", "posterior": "2.5-97.5% over draws x seeds"}[band]
     horizon = 0
     for gs in stats:
         s = gs.series

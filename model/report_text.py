@@ -2,14 +2,16 @@
 end-state tables, and the HTML page around the figures.
 
 Every number in a sentence comes from :func:`model.report.effects` (scenario minus the
-reference at the last month, 95% CI); an effect whose interval covers 0 is written as
-not distinguishable from zero, never as a change.
+reference at the last month, 95% CI, or the 95% range over posterior draws x seeds); an effect
+whose interval covers 0 is written as not distinguishable from zero, never as a change.  Every
+sentence and table says which kind of interval it quotes (:class:`Intervals`).
 """
 
 from __future__ import annotations
 
 import html
 import json
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -20,6 +22,52 @@ from .report_metrics import Metric, month_label
 # metrics the sentences talk about (when the batch has them)
 REACH, EXCLUSIVE, MULTI, SURPLUS = "reach_mean", "merchant_exclusive_share", "merchant_multihoming", "consumer_surplus"
 MERCHANT_SIDE = {EXCLUSIVE: "merchants under exclusivity", MULTI: "merchants on two or more marketplaces"}
+
+
+@dataclass(frozen=True)
+class Intervals:
+    """What the report's intervals are: a 95% CI of the mean over seeds (seed noise only), or with
+    posterior draws the 2.5-97.5 percentile range over draws x seeds (parameter + seed)."""
+
+    seeds: int | None = None  # replications per scenario (per draw)
+    draws: int | None = None  # posterior draws; None: the batch has no posterior
+
+    @classmethod
+    def of(cls, manifest: dict) -> Intervals:
+        post = manifest.get("posterior")
+        return cls(manifest.get("replications"), int(post["draws"]) if post else None)
+
+    @property
+    def posterior(self) -> bool:
+        return self.draws is not None
+
+    @property
+    def label(self) -> str:
+        """The ``interval`` column of summary.csv and effects.csv."""
+        return ("95% range over posterior draws x seeds (parameter + seed)" if self.posterior
+                else "95% CI of the mean over seeds")
+
+    @property
+    def short(self) -> str:
+        seeds = f"{self.seeds} seeds" if self.seeds else "seeds"
+        if self.posterior:
+            return f"95% range over {self.draws} posterior draws x {seeds}"
+        return f"95% confidence interval of the mean over {seeds}"
+
+    @property
+    def source(self) -> str:
+        return "parameter uncertainty and seed noise" if self.posterior else "seed noise only"
+
+    @property
+    def text(self) -> str:
+        """The words of the page, with the counts: '95% range over 20 posterior draws x 10 seeds (parameter
+        uncertainty and seed noise)'."""
+        return f"{self.short} ({self.source})"
+
+    @property
+    def brackets(self) -> str:
+        """The end of a sentence: what its bracketed intervals are."""
+        return f"(in brackets: {self.short}; {self.source})"
 
 
 def covers_zero(row) -> bool:
@@ -74,8 +122,10 @@ def _change_clause(m: Metric, row, what: str) -> str:
     return f"{verb} {what} by {effect_phrase(m, _abs(row), signed=False)}, to {m.level(row['mean'])}"
 
 
-def scenario_sentence(group: str, rows: dict[str, pd.Series], metrics: list[Metric], when: str) -> str:
-    """One sentence per scenario from its effects (rows: metric column -> effects row)."""
+def scenario_sentence(group: str, rows: dict[str, pd.Series], metrics: list[Metric], when: str,
+                      intervals: Intervals = Intervals()) -> str:
+    """One sentence per scenario from its effects (rows: metric column -> effects row), naming the
+    kind of interval in its brackets."""
     by = {m.column: m for m in metrics}
     clauses = [_payment_clause(rows, metrics)]
     if REACH in rows:
@@ -92,10 +142,10 @@ def scenario_sentence(group: str, rows: dict[str, pd.Series], metrics: list[Metr
         clauses.append(_change_clause(by[SURPLUS], rows[SURPLUS], "consumer surplus"))
     clauses = [c for c in clauses if c]
     body = "; ".join(clauses[:-1]) + ("; and " if len(clauses) > 1 else "") + clauses[-1]
-    return f"<b>{html.escape(group)}</b> {body} {when}."
+    return f"<b>{html.escape(group)}</b> {body} {when} {intervals.brackets}."
 
 
-def reference_sentence(ref, metrics: list[Metric], when: str) -> str:
+def reference_sentence(ref, metrics: list[Metric], when: str, intervals: Intervals = Intervals()) -> str:
     """The reference group's levels at the last month, the ground the effects stand on."""
     by = {m.column: m for m in metrics}
 
@@ -113,29 +163,44 @@ def reference_sentence(ref, metrics: list[Metric], when: str) -> str:
     if EXCLUSIVE in ref.end.index and MULTI in ref.end.index:
         parts.append(f"{lvl(EXCLUSIVE)} of merchants are under exclusivity and {lvl(MULTI)} list on two or "
                      "more marketplaces")
-    return f"In <b>{html.escape(ref.group)}</b> {when}, " + "; ".join(parts) + "."
+    return f"In <b>{html.escape(ref.group)}</b> {when}, " + "; ".join(parts) + f" {intervals.brackets}."
 
 
-def summary_html(effects: pd.DataFrame, ref, metrics: list[Metric], stats: list, info: dict) -> str:
+def summary_html(effects: pd.DataFrame, ref, metrics: list[Metric], stats: list, info: dict,
+                 intervals: Intervals = Intervals()) -> str:
     """The written summary: the reference's levels, then one sentence per other group."""
     if ref is None:
         return ""
     when = _when(ref, info)
-    out = [f"<p>{reference_sentence(ref, metrics, when)}</p>"]
+    out = [f"<p>{reference_sentence(ref, metrics, when, intervals)}</p>"]
     for gs in stats:
         sub = effects[effects.group == gs.group]
         if sub.empty:
             continue
         rows = {r.metric: r for _, r in sub.iterrows()}
-        out.append(f"<li>{scenario_sentence(gs.group, rows, metrics, _when(gs, info))}</li>")
+        out.append(f"<li>{scenario_sentence(gs.group, rows, metrics, _when(gs, info), intervals)}</li>")
     paired = bool(effects["paired"].all()) if len(effects) else True
-    how = ("paired by replication (common random numbers: replication r of every scenario runs on the same seed)"
-           if paired else "<b>not paired</b>: the scenarios ran on different seeds (run the batch with "
-           "<code>--common-seeds</code> to pair them); intervals are Welch's")
-    note = (f"<p class='meta'>Effects: scenario minus <b>{html.escape(ref.group)}</b> at the last month, {how}; "
-            "mean difference and 95% confidence interval (Student t). pp = percentage points. An effect whose "
-            "interval covers zero is reported as not distinguishable from zero.</p>")
-    return out[0] + f"<ul class='story'>{''.join(out[1:])}</ul>" + note
+    return out[0] + f"<ul class='story'>{''.join(out[1:])}</ul>" + _effects_note(ref, paired, intervals)
+
+
+def _effects_note(ref, paired: bool, iv: Intervals) -> str:
+    """How the effects were measured: pairing and the kind of interval."""
+    if iv.posterior:
+        how = (f"paired by (replication, posterior draw): each run of a scenario is compared with the run of "
+               f"{html.escape(ref.group)} on the same draw" + (" and seed" if paired else
+                                                               "; <b>not on the same seed</b> (run the batch with "
+                                                               "<code>--common-seeds</code> to pair the seeds too)"))
+        what = (f"mean difference and the {iv.text}: the 2.5-97.5 percentile range of the paired differences, "
+                "not a confidence interval of their mean. An effect whose range covers zero is reported as not "
+                "distinguishable from zero")
+    else:
+        how = ("paired by replication (common random numbers: replication r of every scenario runs on the same "
+               "seed)" if paired else "<b>not paired</b>: the scenarios ran on different seeds (run the batch with "
+               "<code>--common-seeds</code> to pair them); intervals are Welch's")
+        what = ("mean difference and 95% confidence interval (Student t; seed noise only). An effect whose "
+                "interval covers zero is reported as not distinguishable from zero")
+    return (f"<p class='meta'>Effects: scenario minus <b>{html.escape(ref.group)}</b> at the last month, {how}; "
+            f"{what}. pp = percentage points.</p>")
 
 
 def _when(gs, info: dict) -> str:
@@ -273,7 +338,8 @@ figcaption button{font-size:11px;padding:1px 6px}
 
 
 def page(*, title: str, manifest: dict, stats: list, metrics: list[Metric], effects: pd.DataFrame, reference,
-         info: dict, failures: list[dict], figures: list[tuple[Metric, dict]], band_text: str) -> str:
+         info: dict, failures: list[dict], figures: list[tuple[Metric, dict]], band_text: str,
+         intervals: Intervals = Intervals()) -> str:
     """The whole HTML page: summary, effects, figures, end state, scenarios, failures."""
     from plotly.offline import get_plotlyjs
 
@@ -288,6 +354,18 @@ def page(*, title: str, manifest: dict, stats: list, metrics: list[Metric], effe
         meta += f" Overrides: <code>{html.escape(json.dumps(manifest['overrides']))}</code>."
     if len(manifest.get("points") or [{}]) > 1:
         meta += f" Sweep: {len(manifest['points'])} points per scenario (common random numbers across points)."
+    meta += _posterior_meta(manifest.get("posterior"))
+    iv = intervals
+    ref_name = html.escape(reference.group if reference else 'the baseline')
+    if iv.posterior:
+        cell = f"mean over the runs and, below, the {iv.text} of the differences paired by (replication, draw)"
+        end_note = (f"Mean across the runs and, below it, the {iv.text}: the 2.5-97.5 percentile range of the "
+                    "runs' end values.")
+        line = "mean across runs (posterior draws x seeds)"
+    else:
+        cell = "mean over replications and, below, its 95% confidence interval"
+        end_note = "Mean across replications and, below it, the 95% confidence interval of the mean (Student t)."
+        line = "mean across replications"
     colors = palette.scenario_colors([gs.group for gs in stats])
     scen_rows = "".join(
         f"<tr><td><span class='dot' style='background:{colors.get(s['name'], '#999')}'></span>"
@@ -302,20 +380,20 @@ def page(*, title: str, manifest: dict, stats: list, metrics: list[Metric], effe
 <h1>{html.escape(title)}</h1>
 <p class="meta">{meta}</p>
 <h2>Summary</h2>
-{summary_html(effects, reference, metrics, stats, info)}
-<h2>Effects against {html.escape(reference.group if reference else 'the baseline')}</h2>
-<p class="meta">Each cell: scenario minus {html.escape(reference.group if reference else 'the baseline')} at the
-last month, mean over replications and, below, its 95% confidence interval. Bold: the interval excludes zero;
+{summary_html(effects, reference, metrics, stats, info, iv)}
+<h2>Effects against {ref_name}</h2>
+<p class="meta">Each cell: scenario minus {ref_name} at the
+last month, {cell}. Bold: the interval excludes zero;
 grey: it covers zero (no effect distinguishable from zero). Also in <code>effects.csv</code>.</p>
 {effects_table(effects, reference, metrics, stats)}
 <h2>Over time</h2>
-<p class="meta">Lines: mean across replications; shaded: {band_text}. x axis: month (tick); dotted lines: policy
+<p class="meta">Lines: {line}; shaded: {band_text}. x axis: month (tick); dotted lines: policy
 events of the scenarios' timelines (hover the ▼ for which). Click a scenario in any legend to hide or show it in
 every figure, double-click to show it alone; hover for values. Each figure downloads as PNG or SVG (buttons below
 it, or the camera in its toolbar). All runs, month by month: <code>timeseries.csv</code>.</p>
 {figures_html(figures)}
 <h2>End state (last month)</h2>
-<p class="meta">Mean across replications and, below it, the 95% confidence interval of the mean (Student t).
+<p class="meta">{end_note}
 Also in <code>summary.csv</code>.</p>
 {end_table(stats, metrics)}
 <h2>Scenarios</h2>
@@ -325,6 +403,21 @@ Also in <code>summary.csv</code>.</p>
 <script>{JS}</script>
 </body></html>
 """
+
+
+def _posterior_meta(post: dict | None) -> str:
+    if not post:
+        return ""
+    cols = ", ".join(post.get("columns", []))
+    skipped = post.get("skipped_columns") or []
+    rows = post.get("rows") or []
+    shown = ", ".join(map(str, rows[:20])) + (", ..." if len(rows) > 20 else "")
+    file, digest = html.escape(str(post.get("file"))), html.escape(str(post.get("sha256"))[:12])
+    return (f" Posterior: {post['draws']} draws (file rows {shown}; 0 = the first) of <code>{file}</code> "
+            f"(SHA-256 {digest}...), each run with every replication (a seed per replication and draw); "
+            f"applied: <code>{html.escape(cols)}</code>"
+            + (f"; not applied (history only): <code>{html.escape(', '.join(skipped))}</code>" if skipped else "")
+            + ".")
 
 
 def _timeline(si) -> str:

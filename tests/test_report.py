@@ -200,7 +200,8 @@ def test_csv_tables_beside_the_runs(html_path, done):
     assert len(merged) == len(ts)
     assert np.allclose(merged.reach_mean, merged.reach_mean_raw, rtol=1e-5, atol=0)
     summary = pd.read_csv(done / "summary.csv")
-    assert set(summary.columns) == {"group", "scenario", "metric", "n", "mean", "sd", "ci_lo", "ci_hi"}
+    assert set(summary.columns) == {"group", "scenario", "metric", "n", "mean", "sd", "ci_lo", "ci_hi", "interval"}
+    assert (summary.interval == "95% CI of the mean over seeds").all()
 
 
 def test_palette_is_stable_and_distinct():
