@@ -236,9 +236,7 @@ def batch(
     typer.echo(f"batch {out}: {res.total} runs ({res.skipped} already done, {damaged}{res.done} finished now, "
                f"{len(res.failed)} failed) in {res.elapsed:.1f}s on {where}")
     if report and res.total - len(res.failed) > 0:
-        from .report import build_report
-
-        typer.echo(f"report: {build_report(out)}")
+        typer.echo(f"report: {write_report(out)}")
     if res.failed:
         typer.secho(f"error: {len(res.failed)} run(s) failed; tracebacks in {out / batch_mod.FAILED}/; "
                     "rerun the same command to retry them", fg=typer.colors.RED, err=True)
@@ -252,15 +250,23 @@ def report(
     band: Annotated[str, typer.Option(help="band around the mean over time: ci (95% CI of the mean) or range "
                                            "(2.5-97.5 percentiles across replications); a batch with --posterior "
                                            "always shows the range over draws x seeds")] = "ci",
+    series: Annotated[bool, typer.Option(help="a sweep's page also plots every point's time series")] = False,
 ) -> None:
-    """Write a self-contained offline HTML report comparing the scenarios of a batch."""
-    from .report import build_report
-
+    """Write a self-contained offline HTML report comparing the scenarios of a batch (for a sweep
+    or an exploration: a page that summarises the points, see sweep_report)."""
     if not out.is_dir():
         fail(f"{out}: not a directory (a batch directory written by `walled-gardens batch`)")
     if html is not None and html.is_dir():
         fail(f"--html {html}: is a directory; give a file name, e.g. {html / 'report.html'}")
-    typer.echo(f"report: {build_report(out, html, band=band)}")
+    typer.echo(f"report: {write_report(out, html, band=band, series=series)}")
+
+
+def write_report(out: Path, html: Path | None = None, band: str = "ci", series: bool = False) -> Path:
+    """The scenario comparison, or for a sweep the summary page (per-point series only on request)."""
+    from .report import build_report
+    from .sweep_report import build_sweep_page, is_sweep
+
+    return build_sweep_page(out, html, series=series) if is_sweep(out) else build_report(out, html, band=band)
 
 
 SOLARA_ASSETS_MARKER = "@widgetti/solara-vuetify-app@10.1.1/.vendored"  # see scripts/vendor_solara_assets.sh

@@ -36,6 +36,7 @@ import pandas as pd
 from . import batch
 from . import config as config_mod
 from .config import ConfigError
+from . import report_timing
 from .report_metrics import Metric, metric_list
 from .report_text import Intervals
 
@@ -212,14 +213,15 @@ def collect(out: Path | str, band: str = "ci") -> tuple[dict, list[GroupStats], 
     columns = dset.schema.names if dset is not None else []
     metrics = metric_list(columns)
     names = [m.column for m in metrics]
+    timing = report_timing.columns(columns)  # kept at the runs' ends only (report_timing)
     failures = _failures(out, runs) + damaged
     failed_ids = {f["run_id"] for f in failures}
     stats = []
     for group in manifest.get("groups") or list(by_group):
         specs = by_group.get(group, [])
         ids = [r["run_id"] for r in specs if r["run_id"] not in skip]
-        df = batch.load_results(out, ["run_id", "replication", "seed", "tick", *names], run_ids=ids)
-        df = df.reindex(columns=["run_id", "replication", "seed", "tick", *names])  # metrics it lacks -> NaN
+        df = batch.load_results(out, ["run_id", "replication", "seed", "tick", *names, *timing], run_ids=ids)
+        df = df.reindex(columns=["run_id", "replication", "seed", "tick", *names, *timing])  # lacking -> NaN
         done = int(df["run_id"].nunique()) if len(df) else 0
         series, end, ends, last_tick = pd.DataFrame(), pd.DataFrame(), pd.DataFrame(), None
         if done:
@@ -347,10 +349,12 @@ def build_report(out: Path | str, path: Path | str | None = None, band: str = "c
     summary_frame(stats, iv.label).to_csv(out / "summary.csv", index=False)
     eff.assign(interval=iv.label).to_csv(out / "effects.csv", index=False)
     write_timeseries(out, manifest)
+    timing = report_timing.table(stats)
+    timing.to_csv(out / "time_to_share.csv", index=False)
     figures = report_figures.figures(stats, metrics, info, band)
     page = report_text.page(title=title, manifest=manifest, stats=stats, metrics=metrics, effects=eff,
                             reference=ref, info=info, failures=failures, figures=figures,
-                            band_text=band_text, intervals=iv)
+                            band_text=band_text, intervals=iv, timing=report_timing.html_table(timing))
     target = Path(path) if path is not None else out / "report.html"
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.with_name(f".{target.name}.tmp")

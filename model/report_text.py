@@ -339,8 +339,8 @@ figcaption button{font-size:11px;padding:1px 6px}
 
 def page(*, title: str, manifest: dict, stats: list, metrics: list[Metric], effects: pd.DataFrame, reference,
          info: dict, failures: list[dict], figures: list[tuple[Metric, dict]], band_text: str,
-         intervals: Intervals = Intervals()) -> str:
-    """The whole HTML page: summary, effects, figures, end state, scenarios, failures."""
+         intervals: Intervals = Intervals(), timing: str = "") -> str:
+    """The whole HTML page: summary, effects, figures, end state, time to a share, scenarios, failures."""
     from plotly.offline import get_plotlyjs
 
     done = sum(gs.done for gs in stats)
@@ -396,6 +396,12 @@ it, or the camera in its toolbar). All runs, month by month: <code>timeseries.cs
 <p class="meta">{end_note}
 Also in <code>summary.csv</code>.</p>
 {end_table(stats, metrics)}
+<h2>Time to a payment share</h2>
+<p class="meta">Months (ticks) until a wallet's share of payment value first reached the level: the median over
+all runs, a run that never reached it counted as later than any that did (so "most never" when fewer than half
+did), and below it how many runs reached it and when the first and the last did. Also in
+<code>time_to_share.csv</code>.</p>
+{timing}
 <h2>Scenarios</h2>
 <table class="scen"><thead><tr><th>scenario</th><th>file</th><th>description</th><th>timeline</th></tr></thead>
 <tbody>{scen_rows}</tbody></table>

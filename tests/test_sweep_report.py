@@ -89,3 +89,20 @@ def test_exploration_page_shows_the_prim_boxes(tmp_path):
     assert text.replace(">", "&gt;").replace("<", "&lt;") in page
     lims = {lim["name"]: lim for lim in found["prim"]["boxes"][0]["limits"]}
     assert f"<td>{lims['a']['min']:.4g}</td>" in page and f"<td>{lims['b']['max']:.4g}</td>" in page
+
+
+def test_report_command_summarises_a_sweep_and_compares_plain_batches(lhs_sweep, tmp_path):
+    """`walled-gardens report` (and so `batch`) writes the summary page for a sweep, the scenario
+    comparison otherwise."""
+    from typer.testing import CliRunner
+
+    from model.cli import app
+
+    res = CliRunner().invoke(app, ["report", str(lhs_sweep), "--html", str(tmp_path / "sweep.html")])
+    assert res.exit_code == 0, res.output
+    page = (tmp_path / "sweep.html").read_text()
+    assert "<h2>Sensitivity</h2>" in page and "<h2>Effects against" not in page
+    plain = _batch(tmp_path / "plain", [{}], steps=4)
+    res = CliRunner().invoke(app, ["report", str(plain)])
+    assert res.exit_code == 0, res.output
+    assert "<h2>Sensitivity</h2>" not in (plain / "report.html").read_text()
