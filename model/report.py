@@ -36,7 +36,7 @@ import pandas as pd
 from . import batch
 from . import config as config_mod
 from .config import ConfigError
-from . import report_timing
+from . import regimes, report_timing
 from .report_metrics import Metric, metric_list
 from .report_text import Intervals
 
@@ -213,7 +213,8 @@ def collect(out: Path | str, band: str = "ci") -> tuple[dict, list[GroupStats], 
     columns = dset.schema.names if dset is not None else []
     metrics = metric_list(columns)
     names = [m.column for m in metrics]
-    timing = report_timing.columns(columns)  # kept at the runs' ends only (report_timing)
+    # kept at the runs' ends only: times to a share (report_timing), policies in force (regimes)
+    timing = report_timing.columns(columns) + [c for c in columns if c.startswith(regimes.POLICY_PREFIXES)]
     failures = _failures(out, runs) + damaged
     failed_ids = {f["run_id"] for f in failures}
     stats = []
@@ -351,10 +352,13 @@ def build_report(out: Path | str, path: Path | str | None = None, band: str = "c
     write_timeseries(out, manifest)
     timing = report_timing.table(stats)
     timing.to_csv(out / "time_to_share.csv", index=False)
+    split = regimes.table(stats, [m.column for m in metrics if m.kind == "share"])
+    split.to_csv(out / "regimes.csv", index=False)
     figures = report_figures.figures(stats, metrics, info, band)
     page = report_text.page(title=title, manifest=manifest, stats=stats, metrics=metrics, effects=eff,
                             reference=ref, info=info, failures=failures, figures=figures,
-                            band_text=band_text, intervals=iv, timing=report_timing.html_table(timing))
+                            band_text=band_text, intervals=iv, timing=report_timing.html_table(timing),
+                            regimes=report_text.regimes_html(split, metrics))
     target = Path(path) if path is not None else out / "report.html"
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.with_name(f".{target.name}.tmp")

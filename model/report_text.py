@@ -339,7 +339,7 @@ figcaption button{font-size:11px;padding:1px 6px}
 
 def page(*, title: str, manifest: dict, stats: list, metrics: list[Metric], effects: pd.DataFrame, reference,
          info: dict, failures: list[dict], figures: list[tuple[Metric, dict]], band_text: str,
-         intervals: Intervals = Intervals(), timing: str = "") -> str:
+         intervals: Intervals = Intervals(), timing: str = "", regimes: str = "") -> str:
     """The whole HTML page: summary, effects, figures, end state, time to a share, scenarios, failures."""
     from plotly.offline import get_plotlyjs
 
@@ -381,6 +381,7 @@ def page(*, title: str, manifest: dict, stats: list, metrics: list[Metric], effe
 <p class="meta">{meta}</p>
 <h2>Summary</h2>
 {summary_html(effects, reference, metrics, stats, info, iv)}
+{regimes}
 <h2>Effects against {ref_name}</h2>
 <p class="meta">Each cell: scenario minus {ref_name} at the
 last month, {cell}. Bold: the interval excludes zero;
@@ -409,6 +410,23 @@ did), and below it how many runs reached it and when the first and the last did.
 <script>{JS}</script>
 </body></html>
 """
+
+
+def regimes_html(split: pd.DataFrame, metrics: list[Metric]) -> str:
+    """Scenarios whose runs end in two separate regimes (model.regimes): a mean describes no run."""
+    if split.empty:
+        return ""
+    by = {m.column: m for m in metrics}
+    items = []
+    for r in split.itertuples():
+        m = by[r.metric]
+        why = f" The runs differ in: <code>{html.escape(r.policies)}</code> (share of runs in force, low vs high)." \
+            if r.policies else ""
+        items.append(f"<li><b>{html.escape(r.group)}</b>: {html.escape(m.short)} ends in two regimes, "
+                     f"{m.level(r.mean_low)} in {r.runs_low} runs and {m.level(r.mean_high)} in {r.runs_high}; "
+                     f"its mean and interval describe neither.{why}</li>")
+    return ("<h3>Two regimes</h3><p class='meta'>End values split by a gap of at least 5 pp and three times the "
+            "spread within each side (<code>regimes.csv</code>):</p><ul>" + "".join(items) + "</ul>")
 
 
 def _posterior_meta(post: dict | None) -> str:
