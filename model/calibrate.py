@@ -57,7 +57,7 @@ PRIORS: dict[str, tuple[float, float]] = {
     "consumer.checkout_habit": (0.0, 6.0),  # bonus of the wallet last used, at checkout
     "consumer.checkout_default": (0.0, 6.0),  # bonus of the wallet a marketplace preselects
     "merchant.revision": (0.02, 0.3),  # share of merchants reconsidering their listings each month
-    "consumer.outside_utility": (5.0, 9.0),
+    "consumer.outside_utility": (4.5, 8.5),  # V_0 in January 2020 (the history's outside_trend_origin)
     "consumer.outside_trend": (-0.04, 0.0),
     "consumer.initial_wallet.alipay": (0.4, 0.95),  # January 2015
     "consumer.initial_wallet.wechat_pay": (0.1, 0.8),
@@ -67,7 +67,7 @@ PRIORS: dict[str, tuple[float, float]] = {
 
 #: posterior columns that belong to the dated history only, never applied to a scenario: parameters
 #: of the data's measurement model, and the outside option's trend over the calendar years
-HISTORY_ONLY = ("measurement.", "consumer.outside_trend")
+HISTORY_ONLY = ("measurement.", "consumer.outside_trend")  # the undated scenarios stand for January 2020
 
 
 def history_only(column: str) -> bool:

@@ -78,6 +78,7 @@ class ConsumerConfig(_Strict):
     tau: Annotated[float, Field(ge=0, le=TAU_MAX)] = 1.0  # price sensitivity
     outside_utility: Annotated[float, Field(ge=-QUALITY_MAX, le=2 * QUALITY_MAX)] = 0.0  # buying offline, at checkout
     outside_trend: Annotated[float, Field(ge=-0.1, le=0.1)] = 0.0  # its change per month (< 0: online grows)
+    outside_trend_origin: Ticks = 0  # the tick at which the outside option's utility is outside_utility
     b_merchants: NonNeg = 1.0  # seller-side network effect b_M, relative: ln(1 + S_k / mean S)
     b_variety: NonNeg = 0.5  # absolute variety effect: ln(1 + S_k / (variety_scale x consumers))
     variety_scale: Annotated[float, Field(ge=1e-3, le=1e3)] = 0.1  # sellers per consumer that double variety

@@ -201,7 +201,7 @@ class ConsumerPopulation:
                  tick: int = 0) -> Purchases:
         """7.3: spend the budget over usable marketplaces and pay with held-and-accepted wallets."""
         c = self.cfg
-        outside = c.outside_utility + c.outside_trend * tick  # buying offline, this month
+        outside = checkout.outside_utility(c, tick)  # buying offline, this month
         common = checkout.common_weight(base - np.float32(outside), sellers)  # relative to buying offline
         spending = checkout.spending(self.weight, common, self.budget, market)
         self.spend = spending.spend

@@ -2,8 +2,8 @@
 
 Consumer i can buy on k if it uses k, holds a wallet k accepts, k is reachable and has a
 seller.  Its budget (all its retail spending) splits between those marketplaces and the
-outside option (buying offline, utility V_0 = ``outside_utility`` + ``outside_trend`` x tick)
-by logit on V (7.2):
+outside option (buying offline, utility V_0(t) = ``outside_utility`` + ``outside_trend`` x
+(t - ``outside_trend_origin``), :func:`outside_utility`) by logit on V (7.2):
 
     spend_ik = budget_i exp(V_ik - V_0) / (1 + sum_k' exp(V_ik' - V_0)),
 
@@ -32,6 +32,11 @@ from ..market import Market
 
 CAP = 30.0  # exp(V) is computed as exp(min(common, CAP)) x exp(min(own, CAP))
 
+
+
+def outside_utility(cfg, tick: int) -> float:
+    """V_0 this month: the level at the trend's origin plus the trend since (before it: minus)."""
+    return cfg.outside_utility + cfg.outside_trend * (tick - cfg.outside_trend_origin)
 
 def habit_weights(holds: np.ndarray, last: np.ndarray, market: Market, cfg: ConsumerConfig) -> np.ndarray:
     """[..., W] exp((a_w + h [w = last]) / scale) for wallets held (0 otherwise); holds [..., W], last [...]."""
@@ -81,7 +86,7 @@ def reference(uses, holds, last, taste, reach, budget, market: Market, cfg: Cons
     pay_ok = holds @ market.accepts.T > 0
     usable = uses & pay_ok & reach & (sellers > 0)
     own = taste + cfg.lam_wallet * pay_ok
-    outside = cfg.outside_utility + cfg.outside_trend * tick
+    outside = outside_utility(cfg, tick)
     weight = np.exp(np.minimum(base - outside, CAP)) * np.exp(np.minimum(own, CAP)) * usable
     for k, source in market.mirrored:  # the same goods by two ways: only the better counts
         mirror_better = weight[:, k] > weight[:, source]
