@@ -333,16 +333,19 @@ def size_check(params: dict[str, float], sizes: tuple[int, ...] = (10000, 20000,
     return pd.DataFrame(rows)
 
 
-def write_baseline(draws: pd.DataFrame, path: Path | str = BASELINE, note: str = "") -> None:
-    """Write the posterior medians of the config keys into the scenario file, keeping its layout."""
-    path = Path(path)
-    text = path.read_text()
+def write_baseline(draws: pd.DataFrame, path: Path | str = BASELINE, note: str = "",
+                   history: Path | str | None = None) -> None:
+    """Write the posterior medians of the config keys into the scenario file, keeping its layout;
+    the history-only keys (online growth) go into ``history`` when given, the measurement model nowhere."""
     tag = f"posterior median (model.calibrate{note})"
-    for key in draws.columns:
-        if key.startswith("measurement.") or key.startswith("consumer.outside_trend"):
-            continue  # the measurement model is not the model; online growth belongs to the history
-        text = _set_toml(text, key.split("."), float(np.median(draws[key])), tag)
-    path.write_text(text)
+    for target, keep in ((path, lambda k: not history_only(k)),
+                         (history, lambda k: history_only(k) and not k.startswith("measurement."))):
+        if target is None:
+            continue
+        text = Path(target).read_text()
+        for key in filter(keep, draws.columns):
+            text = _set_toml(text, key.split("."), float(np.median(draws[key])), tag)
+        Path(target).write_text(text)
 
 
 def _section_span(text: str, header: str) -> tuple[int, int]:
@@ -411,8 +414,8 @@ def main(argv: list[str] | None = None) -> None:
         print(table.round(4).to_string(index=False))
         return
     if args.write_baseline:
-        write_baseline(load_posterior(args.out / "posterior.csv"))
-        print(f"posterior medians written to {BASELINE}")
+        write_baseline(load_posterior(args.out / "posterior.csv"), history=HISTORY)
+        print(f"posterior medians written to {BASELINE} (online growth: {HISTORY})")
         return
     history, seconds = fit(args.seed, args.population, args.generations, args.consumers, STEPS, args.workers,
                            args.scheduler, args.minutes, args.min_acceptance)

@@ -114,6 +114,7 @@ def test_baseline_holds_the_posterior_medians(posterior):
     assert cfg.consumer.wallet_revision == pytest.approx(med["consumer.wallet_revision"], rel=1e-3)
     assert cfg.platforms["alibaba"].wallet.appeal == pytest.approx(med["platforms.alibaba.wallet.appeal"], rel=1e-3)
     assert cfg.consumer.outside_trend == 0.0  # online growth belongs to the history, not the steady state
+    assert load(cal.HISTORY).consumer.outside_trend == pytest.approx(med["consumer.outside_trend"], rel=1e-3)
 
 
 @pytest.fixture(scope="module")
@@ -195,8 +196,11 @@ def test_write_baseline_changes_only_the_named_values(tmp_path):
     draws = pd.DataFrame({"platforms.alibaba.wallet.appeal": [0.1, 0.123, 0.2], "consumer.p2p_value": [0.077] * 3,
                           "platforms.alibaba.marketplaces.taobao.quality": [2.5] * 3,
                           "consumer.outside_trend": [-0.01] * 3, "measurement.scope_iresearch2": [0.3] * 3})
-    cal.write_baseline(draws, path)
+    hist = tmp_path / "history.toml"
+    hist.write_text(cal.HISTORY.read_text().replace('extends = "baseline.toml"', f'extends = "{cal.BASELINE}"'))
+    cal.write_baseline(draws, path, history=hist)
     cfg, before = load(path), load(cal.BASELINE)
+    assert load(hist).consumer.outside_trend == -0.01 and "measurement" not in hist.read_text()
     assert cfg.platforms["alibaba"].wallet.appeal == 0.123 and cfg.platforms["alibaba"].wallet.name == "alipay"
     assert cfg.consumer.p2p_value == 0.077
     assert cfg.platforms["alibaba"].marketplaces["taobao"].quality == 2.5
