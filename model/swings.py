@@ -59,3 +59,50 @@ def largest(results: pd.DataFrame, cfg=None) -> float:
     """The largest swing of any event (0 when there is none)."""
     table = swings(results, cfg)
     return float(table["swing"].max()) if len(table) else 0.0
+
+
+def largest_of(path: str, seed: int, consumers: int) -> dict:
+    """A scenario run (at most 124 ticks): its largest swing, the tick of its event, the wallet and the move."""
+    from .config import load
+    from .model import WalledGardens
+
+    steps = min(load(path).size.steps, 124)
+    model = WalledGardens(path, seed=seed, overrides={"size.consumers": consumers,
+                                                      "size.merchants": max(consumers // 10, 10)}, agents=False)
+    model.run_for(steps)
+    table = swings(model.results(), model.cfg)
+    if not len(table):
+        return {"swing": 0.0, "tick": None, "wallet": None, "move": 0.0}
+    row = table.loc[table["swing"].idxmax()]
+    return {"swing": float(row["swing"]), "tick": int(row["tick"]), "wallet": row["wallet"], "move": float(row["move"])}
+
+
+def main(argv: list[str] | None = None) -> None:
+    """``python -m model.swings [SCENARIO.toml ...]``: the largest 6-month swing of each scenario."""
+    import argparse
+    from pathlib import Path
+
+    from .batch import open_executor
+
+    root = Path(__file__).resolve().parent.parent
+    ap = argparse.ArgumentParser(prog="python -m model.swings", description=main.__doc__)
+    ap.add_argument("scenarios", nargs="*", type=Path, default=sorted((root / "scenarios").glob("*.toml")))
+    ap.add_argument("--consumers", type=int, default=20000)
+    ap.add_argument("--seeds", type=int, default=3)
+    ap.add_argument("--workers", type=int, default=2)
+    args = ap.parse_args(argv)
+    with open_executor(args.workers) as (ex, _):
+        jobs = {(p.stem, s): ex.submit(largest_of, str(p), 100 + s, args.consumers)
+                for p in args.scenarios for s in range(args.seeds)}
+        res = {k: j.result() for k, j in jobs.items()}
+    print(f"largest swing within {WINDOW} months of an event (limit {LIMIT:.0%}), {args.consumers} consumers, "
+          f"seeds 100-{99 + args.seeds}")
+    for p in args.scenarios:
+        rows = [res[p.stem, s] for s in range(args.seeds)]
+        worst = max(rows, key=lambda r: r["swing"])
+        where = f"{worst['wallet']} {worst['move']:+.3f} after tick {worst['tick']}" if worst["tick"] is not None else "no event"
+        print(f"{p.stem:28s} max {worst['swing']:.3f}  mean {sum(r['swing'] for r in rows) / len(rows):.3f}  ({where})")
+
+
+if __name__ == "__main__":
+    main()
