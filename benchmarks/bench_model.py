@@ -5,8 +5,8 @@ consumers (baseline scenario, Mesa agents created, merchants = consumers/10
 capped at 20k), bytes per consumer (tracemalloc peak while building the model
 and stepping it, Mesa agents included, divided by consumers), and the rate of a
 per-agent Mesa loop: Mesa's own Boltzmann wealth example, agent-steps per second.
-Both rates are the best of several timed repeats after warming up (Boltzmann to its
-steady state), as timeit does, to filter out other load on a shared machine; Boltzmann
+The model's rate is the median of 3 timed repeats after a warm-up tick, with their spread;
+Boltzmann's is the best of several repeats after warming up to its steady state; Boltzmann
 is timed before and after the model and the faster timing is the reference.
 Writes a JSON summary next to this file.
 """
@@ -32,29 +32,35 @@ def build(n: int, agents: bool = True) -> WalledGardens:
     return WalledGardens(SCENARIO, overrides={"size.consumers": n, "size.merchants": merchants}, agents=agents)
 
 
-def best_time(step, ticks: int, repeats: int) -> float:
-    """Seconds for ``ticks`` calls of ``step``: the best of ``repeats`` timings (as timeit does),
-    which filters out the other load on a shared machine."""
-    best = float("inf")
+def timings(step, ticks: int, repeats: int) -> list[float]:
+    """Seconds for ``ticks`` calls of ``step``, once per repeat."""
+    out = []
     for _ in range(repeats):
         t0 = time.perf_counter()
         for _ in range(ticks):
             step()
-        best = min(best, time.perf_counter() - t0)
-    return best
+        out.append(time.perf_counter() - t0)
+    return out
+
+
+def best_time(step, ticks: int, repeats: int) -> float:
+    """The best of ``repeats`` timings (as timeit does), which filters out other load on a shared machine."""
+    return min(timings(step, ticks, repeats))
 
 
 def rate(n: int, ticks: int, agents: bool = True, repeats: int = 3) -> dict:
+    """Consumer-ticks per second: the median of ``repeats`` timings, with the spread (slowest, fastest)."""
     t0 = time.perf_counter()
     model = build(n, agents)
     t_init = time.perf_counter() - t0
     model.step()  # warm-up
-    dt = best_time(model.step, ticks, repeats)
+    dts = sorted(timings(model.step, ticks, repeats))
     del model
     gc.collect()
-    return {"consumers": n, "agents": agents, "ticks": ticks, "init_s": round(t_init, 2),
-            "s_per_tick": round(dt / ticks, 4),
-            "consumer_ticks_per_s": round(n * ticks / dt)}
+    return {"consumers": n, "agents": agents, "ticks": ticks, "repeats": repeats, "init_s": round(t_init, 2),
+            "s_per_tick": round(dts[len(dts) // 2] / ticks, 4),
+            "consumer_ticks_per_s": round(n * ticks / dts[len(dts) // 2]),
+            "spread_consumer_ticks_per_s": [round(n * ticks / dts[-1]), round(n * ticks / dts[0])]}
 
 
 def bytes_per_consumer(n: int, ticks: int = 2) -> float:
@@ -104,10 +110,12 @@ def main() -> None:
           f"{cold['agent_ticks_per_s']:,})")
     for r in rows:
         r["speedup_vs_boltzmann"] = round(r["consumer_ticks_per_s"] / ref["agent_ticks_per_s"], 1)
+        lo, hi = r["spread_consumer_ticks_per_s"]
         print(f"{r['consumers']:>9,} consumers ({'Mesa agents' if r['agents'] else 'batch mode '}): "
-              f"{r['consumer_ticks_per_s']:>12,} consumer-ticks/s ({r['speedup_vs_boltzmann']}x Boltzmann), "
+              f"{r['consumer_ticks_per_s']:>12,} consumer-ticks/s (median of {r['repeats']}; {lo:,}-{hi:,}) "
+              f"({r['speedup_vs_boltzmann']}x Boltzmann), "
               f"{r['s_per_tick']} s/tick, init {r['init_s']} s, {r['bytes_per_consumer']} bytes/consumer (with agents)")
-    args.out.write_text(json.dumps({"boltzmann": ref, "boltzmann_timings": [before, after],
+    args.out.write_text(json.dumps({"date": time.strftime("%Y-%m-%d"), "boltzmann": ref, "boltzmann_timings": [before, after],
                                     "boltzmann_first_ticks": cold,
                                     "walled_gardens": rows}, indent=2))
 
