@@ -88,6 +88,8 @@ class ConsumerConfig(_Strict):
     multihoming_threshold: Utility = 0.5  # extra utility needed to add a marketplace
     market_revision: Probability = 0.2
     taste_sd: Annotated[float, Field(ge=0, le=TASTE_SD_MAX)] = 1.0  # sd of fixed idiosyncratic marketplace taste
+    # docking (Armstrong 2006): "hotelling" spreads consumers on [0, 1] with taste -taste_sd x distance to k
+    taste_distribution: Literal["normal", "hotelling"] = "normal"
     market_noise: NonNeg = 0.3  # sd of per-tick utility shocks
     checkout_habit: Annotated[float, Field(ge=0, le=APPEAL_MAX)] = 1.0  # bonus of the last wallet used at checkout
     checkout_default: Annotated[float, Field(ge=0, le=APPEAL_MAX)] = 0.0  # bonus of the wallet a marketplace preselects
@@ -99,6 +101,17 @@ class ConsumerConfig(_Strict):
     p2p_count: Amount = 4.0  # ... and their count
     initial_wallet: dict[str, Probability] = Field(default_factory=dict)
     initial_market: dict[str, Probability] = Field(default_factory=dict)
+
+
+class FixedBenefitConfig(_Strict):
+    """Docking restriction (Armstrong 2006): what a merchant expects from listing on k, in units U of mean
+    sales per merchant, in place of its margin on a share of k's last sales: ``value`` +
+    ``per_buyer_share`` x k's share of all buyers' spending (not split among k's sellers), minus
+    ``hotelling_cost`` x its distance to k on the Hotelling line (:mod:`model.hotelling`)."""
+
+    value: NonNeg = 0.0  # gain from any listing
+    per_buyer_share: NonNeg = 0.0  # Armstrong's a_2: gain per unit of k's share of buyers
+    hotelling_cost: NonNeg = 0.0  # Armstrong's t_2: cost per unit of distance
 
 
 class MerchantConfig(_Strict):
@@ -114,6 +127,7 @@ class MerchantConfig(_Strict):
     detection_rate: Probability = 0.1  # monthly chance a defier is caught
     throttle_ticks: Ticks = 6
     initial_listing: Probability = 0.5  # chance to start on each marketplace
+    fixed_benefit: FixedBenefitConfig | None = None  # docking only (None: merchants expect sales)
 
 
 class RegulatorConfig(_Strict):

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import bits
+from . import bits, hotelling
 from .config import ConsumerConfig
 from .draws import standard_normal
 from .market import Market
@@ -66,7 +66,10 @@ class ConsumerPopulation:
         self.n, self.cfg = n, cfg
         K, W = market.n_markets, market.n_wallets
         self.network = SmallWorld(n, degree, rng, rewire=rewire)
-        self.taste = np.ascontiguousarray((rng.standard_normal((n, K)) * cfg.taste_sd).astype(np.float32).T)
+        if cfg.taste_distribution == "hotelling":  # docking: -t x distance on the Hotelling line
+            self.taste = (-cfg.taste_sd * hotelling.distances(hotelling.positions(n, rng), K)).astype(np.float32)
+        else:
+            self.taste = np.ascontiguousarray((rng.standard_normal((n, K)) * cfg.taste_sd).astype(np.float32).T)
         self.budget = rng.lognormal(-cfg.budget_sigma**2 / 2, cfg.budget_sigma, n).astype(np.float32)
         self.budget *= np.float32(cfg.budget_mean)
         n_social = len(market.social_platforms)

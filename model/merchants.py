@@ -1,7 +1,8 @@
 """Merchants: the population's state of record as arrays, stepped by the rules of 7.4-7.6.
 
 State: margin and weight (fixed; the margin on the goods a merchant sells at k is its own
-deviation from the mean plus k's mean margin, ``margins``), the marketplaces each merchant
+deviation from the mean plus k's mean margin, ``margins``; with ``fixed_benefit``, a fixed
+point on the Hotelling line, ``position``), the marketplaces each merchant
 lists on, and until when it is throttled.  Everything else about listings (mirrored mini-program listings, who is
 under an exclusivity deal or defying one, listing counts and the column sums the rules
 need) is derived from the listings and the market by :meth:`MerchantPopulation.derive`,
@@ -12,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import bits
+from . import bits, hotelling
 from .config import MerchantConfig
 from .market import Market
 from .rules import enforcement, listing, settlement
@@ -32,6 +33,8 @@ class MerchantPopulation:
         self.throttled_until = np.zeros(m, np.int32)
         self._by = np.stack([np.ones(m), self.weight, self.margin * self.weight])  # for column sums by BLAS
         self.flows: settlement.Settlement | None = None
+        # docking (fixed_benefit): points on the Hotelling line, drawn after everything else
+        self.position = hotelling.positions(m, rng) if cfg.fixed_benefit is not None else None
         self.derive(market)
 
     def derive(self, market: Market) -> None:
@@ -62,14 +65,16 @@ class MerchantPopulation:
         return (sold + seed) / (self.weight_listed + self.mean_weight)
 
     def revise_listings(self, market: Market, rate: np.ndarray, fee: np.ndarray, tick: int,
-                        rng: np.random.Generator) -> None:
-        """7.4 and 7.5: revising merchants choose their listing set by logit on expected profit; then
+                        rng: np.random.Generator, buyer_share: np.ndarray | None = None) -> None:
+        """7.4 and 7.5: revising merchants choose their listing set by logit on expected profit (with
+        ``fixed_benefit``: on fixed gains from ``buyer_share`` [K], k's share of buyers' spending); then
         defiers of "choose one of two" may be caught and throttled."""
         c = self.cfg
         revise = np.flatnonzero(rng.random(self.m) < c.revision)
         u = rng.random(len(revise))
+        gain = None if c.fixed_benefit is None else listing.fixed_gain(buyer_share, self.position[revise], market, c)
         self.lists[revise] = listing.choose(self.margins[revise], self.weight[revise], rate, fee, market, c,
-                                            self.unit, u)
+                                            self.unit, u, gain=gain)
         self.derive(market)
         caught = enforcement.catch(self.defiant, self.throttled(tick), rng.random(self.m), c)
         self.throttled_until[caught] = tick + c.throttle_ticks

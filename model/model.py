@@ -149,7 +149,7 @@ class WalledGardens(mesa.Model):
         self.sync_market()
         rate = self.merchants.sales_rate(self.flows.sold)
         fee = self._fee_by_market()
-        self.merchants.revise_listings(self.market, rate, fee, tick, self.rng)
+        self.merchants.revise_listings(self.market, rate, fee, tick, self.rng, self._buyer_share())
         sellers, base = self.sellers(), self.base_utility()
         wallets_changed = self.consumers.revise_wallets(self.market, self.rng)
         self.consumers.revise_marketplaces(self.market, base, self.rng, wallets_changed)
@@ -164,6 +164,13 @@ class WalledGardens(mesa.Model):
     def _fee_by_market(self) -> np.ndarray:
         """[K] expected wallet fees per unit of sales at each marketplace (accepted wallets' mean if no sales yet)."""
         return np.where(self.flows.sold > 0, self.flows.wallet_fee_k, self.market.accepted_fee)
+
+    def _buyer_share(self) -> np.ndarray | None:
+        """[K] last tick's spending at each marketplace over all consumers' budgets, which merchants
+        with a ``fixed_benefit`` weigh (None otherwise)."""
+        if self.cfg.merchant.fixed_benefit is None:
+            return None
+        return self.last_purchases.gmv / float(self.consumers.budget.sum())
 
     def _settle(self) -> None:
         """Pay merchants, collect commissions and wallet fees; platforms book revenue."""

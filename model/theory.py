@@ -1,9 +1,8 @@
-"""Closed-form results from the platform literature and restricted simulations to dock with.
+"""Closed-form results from the platform literature, and the Brock-Durlauf and two-network
+restrictions of the agent model they are docked with.
 
-DOMAIN.md lists closed-form results the model must reproduce in special cases.
-This module holds (a) the closed forms themselves and (b) small simulations of
-each special case whose outcome *emerges* from agents' choices and platforms'
-profit-seeking, so a docking test compares an emergent number with a formula:
+DOMAIN.md lists closed-form results the model must reproduce in special cases; docs/ODD.md
+section 7.11 says what is docked and gives the measured numbers.
 
 * Brock-Durlauf (2001) logit adoption with network effects (T4).  Here the
   simulation *is* the model: :func:`brock_durlauf_overrides` maps (beta, gamma,
@@ -18,26 +17,23 @@ profit-seeking, so a docking test compares an emergent number with a formula:
   :func:`brock_durlauf_binomial_path` iterates the finite-degree map, the
   reference for full runs on a random graph (the small world departs from it:
   local clusters of adopters, section 7.11 of the ODD).
-* Armstrong (2006) two-sided Hotelling duopoly with single-homing on both sides
-  (T1): :func:`armstrong_simulation` spreads agents of both sides on [0, 1];
-  each joins the platform with the higher utility given the other side's
-  current membership (iterated to a fixed point), and the platforms alternate
-  numerical best responses on profit computed from that demand.
-* Rochet-Tirole (2003) monopoly platform with per-transaction prices (T3):
-  :func:`rochet_tirole_simulation` maximises profit over agent demand.
-* Katz-Shapiro (1985) / Cremer-Rey-Tirole (2000) Cournot competition with
-  network effects, installed bases and an interconnection quality theta (T5):
-  :func:`network_cournot_simulation` iterates firms' best responses while
-  consumers' expectations of network size adapt to realised sizes.
+* Armstrong (2006) two-sided Hotelling duopoly, single-homing on both sides (T1):
+  :func:`armstrong_closed_form`; docked through the model in :mod:`model.price_docking`.
+* Rochet-Tirole (2003) monopoly with per-transaction prices (T3): the linear-demand
+  :func:`rochet_tirole_closed_form` and the price structure for any demands,
+  :func:`rochet_tirole_prices`; docked through the model in :mod:`model.price_docking`.
+* Katz-Shapiro (1985) / Cremer-Rey-Tirole (2000) Cournot competition with network
+  effects, installed bases and an interconnection quality theta (T5): the closed forms; the
+  model's own sign results (compatibility raises output; the larger network prefers less
+  interoperability) come from ``scenarios/docking/two_networks.toml`` by
+  :func:`two_networks_outcomes`.
 
-The main model's own sign results (compatibility raises output; the larger
-network prefers less interoperability) are checked on
-``scenarios/docking/two_networks.toml`` by :func:`two_networks_outcomes`.
+Stand-alone numerical solvers of the textbook models (no agent model) are in
+:mod:`model.solvers`, a cross-check of these closed forms only.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -241,74 +237,6 @@ def armstrong_closed_form(t1: float, t2: float, a1: float, a2: float, f1: float 
     return {"p1": f1 + t1 - a2, "p2": f2 + t2 - a1, "share": 0.5, "profit": (t1 + t2 - a1 - a2) / 2}
 
 
-@dataclass
-class TwoSidedHotelling:
-    """A continuum of agents of each side spread uniformly on [0, 1]; platform A at 0, B at 1.
-
-    An agent of side i at x joins A if a_i n_j^A - p_i^A - t_i x exceeds
-    a_i n_j^B - p_i^B - t_i (1 - x), with n_j the other side's current
-    membership shares.  Given prices, memberships are found by letting agents
-    re-choose until no one wants to move (the participation fixed point).
-    """
-
-    t1: float
-    t2: float
-    a1: float
-    a2: float
-    f1: float = 0.0
-    f2: float = 0.0
-
-    def choose(self, side: int, other_share_A: float, pA: np.ndarray, pB: np.ndarray) -> float:
-        """Share of side ``side`` preferring A: the mass of agents left of the indifferent one."""
-        t, a = (self.t1, self.t2)[side], (self.a1, self.a2)[side]
-        gain_A = a * other_share_A - pA[side]  # utility at A before travel cost
-        gain_B = a * (1 - other_share_A) - pB[side]
-        x_indifferent = (gain_A - gain_B + t) / (2 * t)
-        return float(np.clip(x_indifferent, 0.0, 1.0))
-
-    def memberships(self, pA: np.ndarray, pB: np.ndarray, iters: int = 500) -> tuple[float, float]:
-        """Shares (n1A, n2A) at the fixed point of agents' choices given prices (p1, p2) of A and B."""
-        n = [0.5, 0.5]
-        for _ in range(iters):
-            new = [self.choose(0, n[1], pA, pB), self.choose(1, n[0], pA, pB)]
-            if max(abs(new[0] - n[0]), abs(new[1] - n[1])) < 1e-14:
-                return new[0], new[1]
-            n = new
-        return n[0], n[1]
-
-    def profit(self, own: np.ndarray, rival: np.ndarray, platform: int) -> float:
-        """Profit of platform 0 (A) or 1 (B) from agents' demand at these prices."""
-        pA, pB = (own, rival) if platform == 0 else (rival, own)
-        n1A, n2A = self.memberships(np.asarray(pA), np.asarray(pB))
-        n1, n2 = (n1A, n2A) if platform == 0 else (1 - n1A, 1 - n2A)
-        return (own[0] - self.f1) * n1 + (own[1] - self.f2) * n2
-
-    def best_response(self, rival: np.ndarray, platform: int, start: np.ndarray) -> np.ndarray:
-        """The platform's profit-maximising prices against the rival's (numerical search)."""
-        res = optimize.minimize(lambda p: -self.profit(p, rival, platform), start, method="Nelder-Mead",
-                                options={"xatol": 1e-7, "fatol": 1e-12, "maxiter": 2000,
-                                         "initial_simplex": [start, start + [0.2, 0.0], start + [0.0, 0.2]]})
-        return res.x
-
-
-def armstrong_simulation(t1: float, t2: float, a1: float, a2: float, f1: float = 0.0, f2: float = 0.0,
-                         rounds: int = 100, start: tuple[float, float] = (1.0, 1.0)) -> dict:
-    """Platforms alternate best responses on agent demand until prices settle (no closed form used)."""
-    game = TwoSidedHotelling(t1, t2, a1, a2, f1, f2)
-    prices = [np.array(start, float), np.array(start, float)]
-    for r in range(rounds):
-        old = [p.copy() for p in prices]
-        for pl in (0, 1):
-            prices[pl] = game.best_response(prices[1 - pl], pl, prices[pl])
-        if max(np.abs(prices[k] - old[k]).max() for k in (0, 1)) < 1e-6:
-            break
-    n1A, n2A = game.memberships(prices[0], prices[1])
-    return {
-        "pA": prices[0], "pB": prices[1], "n1A": n1A, "n2A": n2A, "rounds": r + 1,
-        "profitA": game.profit(prices[0], prices[1], 0), "profitB": game.profit(prices[1], prices[0], 1),
-    }
-
-
 # -- T3 Rochet-Tirole (2003) ---------------------------------------------------------
 
 
@@ -320,22 +248,25 @@ def rochet_tirole_closed_form(c: float = 0.3) -> dict:
     return {"p_B": 1 - m, "p_S": 2 - m}
 
 
-def rochet_tirole_simulation(c: float = 0.3, agents: int = 20_001) -> dict:
-    """A monopoly platform maximises profit over buyer and seller agents' participation.
+def rochet_tirole_prices(buyers, sellers, cost: float, start: tuple[float, float] = (0.1, 0.1),
+                        h: float = 1e-5) -> dict:
+    """Rochet-Tirole (2003) monopoly prices for per-transaction demands ``buyers`` D_B(p_B) and ``sellers``
+    D_S(p_S) (transactions D_B D_S, each up to a constant factor): the roots of the first-order conditions
+    of (p_B + p_S - c) D_B D_S,
 
-    Buyers value a transaction at u_b ~ U[0, 1], sellers at u_s ~ U[0, 2]; each
-    joins if its value exceeds its per-transaction price; transactions =
-    buyers x sellers (every pair trades once).
-    """
-    ub = (np.arange(agents) + 0.5) / agents
-    us = 2 * ub
+        p_B + p_S - c = D_B / -D_B' = D_S / -D_S',
 
-    def profit(p):
-        return (p[0] + p[1] - c) * np.mean(ub >= p[0]) * np.mean(us >= p[1])
+    that is the Lerner index (p - c) / p = 1 / (eta_B + eta_S) with the total split so that
+    p_B / eta_B = p_S / eta_S (eta_i = -p_i D_i' / D_i).  Derivatives of ln D by central differences."""
+    def markup(d, p):  # D / -D'
+        return -2 * h / (np.log(d(p + h)) - np.log(d(p - h)))
 
-    res = optimize.minimize(lambda p: -profit(p), np.array([0.5, 0.5]), method="Nelder-Mead",
-                            options={"xatol": 1e-5, "fatol": 1e-10})
-    return {"p_B": float(res.x[0]), "p_S": float(res.x[1]), "profit": profit(res.x)}
+    def foc(x):
+        return [x[0] + x[1] - cost - markup(buyers, x[0]), x[0] + x[1] - cost - markup(sellers, x[1])]
+
+    pB, pS = optimize.fsolve(foc, start, xtol=1e-9)
+    eB, eS = pB / markup(buyers, pB), pS / markup(sellers, pS)
+    return {"p_B": float(pB), "p_S": float(pS), "eta_B": float(eB), "eta_S": float(eS)}
 
 
 # -- T5 Katz-Shapiro (1985) / Cremer-Rey-Tirole (2000) ------------------------------
@@ -359,37 +290,6 @@ def network_cournot_closed_form(A: float, v: float, bases: tuple[float, ...] = (
     M = np.full((n, n), 1.0 - v * theta) + np.eye(n) * (1.0 - v + v * theta)
     r = A + v * ((1 - theta) * b + theta * b.sum())
     return np.linalg.solve(M, r)
-
-
-def network_cournot_simulation(A: float, v: float, bases: tuple[float, ...] = (0.0, 0.0), theta: float = 0.0,
-                               rounds: int = 2000, tol: float = 1e-12) -> dict:
-    """Firms best-respond in quantities to consumers' expected network sizes; expectations adapt.
-
-    Each round: every firm sets x_i = max(0, A + v s_i^e - X_{-i}) / 2 (its best
-    response to rivals' last outputs and the expected size of its network);
-    consumers then expect the network sizes they just saw realised.
-    """
-    b = np.asarray(bases, float)
-    n = len(b)
-    x = np.zeros(n)
-    for r in range(rounds):
-        size_e = b + x + theta * ((b + x).sum() - (b + x))
-        new = np.maximum(0.0, A + v * size_e - (x.sum() - x)) / 2
-        new = 0.5 * x + 0.5 * new
-        if np.abs(new - x).max() < tol:
-            x = new
-            break
-        x = new
-    price = A + v * (b + x + theta * ((b + x).sum() - (b + x))) - x.sum()
-    return {"output": x, "profit": price * x, "total": float(x.sum()), "rounds": r + 1}
-
-
-def preferred_interconnection(A: float, v: float, bases: tuple[float, float],
-                              thetas: np.ndarray | None = None) -> tuple[float, float]:
-    """Each firm's profit-maximising interconnection quality on a grid (simulated equilibria)."""
-    thetas = np.linspace(0, 1, 21) if thetas is None else thetas
-    profits = np.array([network_cournot_simulation(A, v, bases, th)["profit"] for th in thetas])
-    return float(thetas[profits[:, 0].argmax()]), float(thetas[profits[:, 1].argmax()])
 
 
 # -- the main model's own sign results ---------------------------------------------------

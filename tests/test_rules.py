@@ -149,6 +149,36 @@ def test_listing_kernel_draws_the_reference_set(seed, dims, noise, kappa, bonus,
     assert (fast == ref)[clear].all()
 
 
+def test_listing_kernel_draws_the_reference_set_with_fixed_gains():
+    """The docking restriction's fixed gains (merchant.fixed_benefit): the walk and the list of all sets
+    pick the same set from the same uniform, for 9 marketplaces (2^9 sets)."""
+    rng = np.random.default_rng(3)
+    fixed = {"value": 0.3, "per_buyer_share": 0.5, "hotelling_cost": 0.4}
+    cfg, mk, margin, weight, rate, fee = listing_inputs(rng, 3, 9, 2, 300, choice_noise=0.2, multihoming_cost=0.1,
+                                                        fixed_benefit=fixed)
+    gain = listing.fixed_gain(rng.random(mk.n_markets) / mk.n_markets, rng.random(300), mk, cfg.merchant)
+    u = rng.random(300)
+    ref = listing.reference(margin, weight, rate, fee, mk, cfg.merchant, 1.0, u, gain=gain)
+    fast = listing.choose(margin, weight, rate, fee, mk, cfg.merchant, 1.0, u, enumerate_up_to=0, gain=gain)
+    _, p = listing.probabilities(margin, weight, rate, fee, mk, cfg.merchant, 1.0, gain=gain)
+    clear = (np.abs(np.cumsum(p, axis=0) - u) > 1e-9).all(axis=0)
+    assert clear.mean() > 0.99
+    assert (fast == ref)[clear].all()
+    assert ref.any(axis=1).mean() > 0.5  # sets were chosen, not only the empty one
+
+
+def test_fixed_gain_is_value_plus_buyers_minus_distance():
+    rng = np.random.default_rng(4)
+    cfg, mk, *_ = listing_inputs(rng, 2, 3, 1, 1, fixed_benefit={"value": 1.0, "per_buyer_share": 0.5,
+                                                                 "hotelling_cost": 2.0})
+    share, y = np.array([0.2, 0.3, 0.5] + [0.0] * (mk.n_markets - 3)), np.array([0.0, 0.75])
+    gain = listing.fixed_gain(share, y, mk, cfg.merchant)
+    where = np.arange(mk.n_markets) / (mk.n_markets - 1)  # evenly spaced on [0, 1]
+    for k in range(mk.n_markets):
+        for r in range(2):
+            assert gain[k, r] == pytest.approx(1.0 + 0.5 * share[k] - 2.0 * abs(y[r] - where[k]))
+
+
 def test_listing_kernel_frequencies_follow_the_logit():
     rng = np.random.default_rng(5)
     cfg, mk, margin, weight, rate, fee = listing_inputs(rng, 3, 5, 2, 1, choice_noise=0.2)

@@ -22,6 +22,11 @@ the same uniform in time polynomial in L: because profit is a sum over the set's
 with a factor that depends only on whether the set stays within one alliance and a cost
 linear in its size, the probability mass of every branch of the bit-by-bit draw has a closed
 form in sums of softplus terms (see :class:`_Masses`).
+
+Docking restriction (``merchant.fixed_benefit``, Armstrong 2006): s_mk is replaced by a fixed
+gain g_mk = value + a_2 n_k - t_2 |y_m - l_k| (:func:`fixed_gain`; n_k k's share of buyers'
+spending, y_m and l_k points on the Hotelling line) and eta_m by ``choice_noise``, in units U;
+both forms of the rule take it as ``gain``.
 """
 
 from __future__ import annotations
@@ -29,6 +34,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.special import logsumexp
 
+from .. import hotelling
 from ..config import MerchantConfig
 from ..market import Market
 from .enforcement import expected_throttling, traffic_factor
@@ -40,6 +46,22 @@ def sales_profit(margin: np.ndarray, weight: np.ndarray, rate: np.ndarray, fee: 
     weights [R] of R merchants (mirrored channels: their own terms)."""
     per_sale = margin.T - (market.commission + fee)[:, None]
     return per_sale * weight[None, :] * rate[:, None] / unit
+
+
+def fixed_gain(buyer_share: np.ndarray, position: np.ndarray, market: Market, cfg: MerchantConfig) -> np.ndarray:
+    """[K, R] g_mk in units U for R merchants at ``position`` [R] from k's share of buyers' spending [K]."""
+    fb = cfg.fixed_benefit
+    gain = fb.value + fb.per_buyer_share * np.asarray(buyer_share, float)[:, None]
+    return gain - fb.hotelling_cost * hotelling.distances(position, market.n_markets)
+
+
+def gains(margin, weight, rate, fee, market: Market, cfg: MerchantConfig, unit: float,
+          gain: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """([K, R] s_mk, [R] eta_m): from sales (:func:`sales_profit`, :func:`noise_scale`), or the fixed
+    ``gain`` [K, R] with eta = ``choice_noise``."""
+    if gain is None:
+        return sales_profit(margin, weight, rate, fee, market, unit), noise_scale(weight, rate, market, cfg, unit)
+    return np.array(gain, float), np.full(gain.shape[1], cfg.choice_noise)  # a copy: the kernel adds mirrors in place
 
 
 def factors(market: Market, cfg: MerchantConfig) -> tuple[np.ndarray, np.ndarray]:
@@ -56,10 +78,10 @@ def noise_scale(weight: np.ndarray, rate: np.ndarray, market: Market, cfg: Merch
     return cfg.choice_noise * weight * mean_rate / unit
 
 
-def probabilities(margin, weight, rate, fee, market: Market, cfg: MerchantConfig, unit: float
-                  ) -> tuple[np.ndarray, np.ndarray]:
+def probabilities(margin, weight, rate, fee, market: Market, cfg: MerchantConfig, unit: float,
+                  gain: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """(sets [S, K] bool, their choice probabilities [S, R]) for the R revisers (margin [R, K], weight [R];
-    rate, fee [K]), over all S = 2^L sets of the L marketplaces they can list on."""
+    rate, fee [K]; or fixed gains [K, R]), over all S = 2^L sets of the L marketplaces they can list on."""
     listable = np.flatnonzero(market.open_to_merchants)
     L, K = len(listable), market.n_markets
     sets = np.zeros((1 << L, K), bool)
@@ -69,17 +91,17 @@ def probabilities(margin, weight, rate, fee, market: Market, cfg: MerchantConfig
     f = np.where(np.array(groups_in)[:, None] <= 1, within, across) * sets  # [S, K] factor of each member
     for k, source in market.mirrored:  # an approved mini-program sells for its source's listings
         f[:, k] = f[:, source] if market.active[k] else 0.0
-    s = sales_profit(margin, weight, rate, fee, market, unit)  # [K, R]
+    s, eta = gains(margin, weight, rate, fee, market, cfg, unit, gain)  # [K, R], [R]
     size = sets.sum(axis=1)
     profit = f @ s - (sets @ market.fixed_fee + cfg.multihoming_cost * np.maximum(size - 1, 0))[:, None]
-    p = np.exp((profit - profit.max(axis=0)) / noise_scale(weight, rate, market, cfg, unit))
+    p = np.exp((profit - profit.max(axis=0)) / eta)
     return sets, p / p.sum(axis=0)
 
 
 def reference(margin, weight, rate, fee, market: Market, cfg: MerchantConfig, unit: float,
-              u: np.ndarray) -> np.ndarray:
+              u: np.ndarray, gain: np.ndarray | None = None) -> np.ndarray:
     """[R, K] listing sets chosen by the R revisers with uniforms u [R] (inverse CDF over the sets)."""
-    sets, p = probabilities(margin, weight, rate, fee, market, cfg, unit)
+    sets, p = probabilities(margin, weight, rate, fee, market, cfg, unit, gain)
     pick = np.minimum((np.cumsum(p, axis=0) < u[None, :]).sum(axis=0), len(sets) - 1)
     return sets[pick]
 
@@ -140,7 +162,7 @@ ENUMERATE_UP_TO = 8  # listable marketplaces for which listing all 2^L sets is t
 
 
 def choose(margin, weight, rate, fee, market: Market, cfg: MerchantConfig, unit: float,
-           u: np.ndarray, enumerate_up_to: int = ENUMERATE_UP_TO) -> np.ndarray:
+           u: np.ndarray, enumerate_up_to: int = ENUMERATE_UP_TO, gain: np.ndarray | None = None) -> np.ndarray:
     """Fast kernel of :func:`reference`: the same [R, K] sets from the same uniforms.  Up to
     ``enumerate_up_to`` listable marketplaces it lists every set (the reference); beyond, it draws bit
     by bit from the highest listable marketplace down, each bit set when the uniform falls past
@@ -148,18 +170,17 @@ def choose(margin, weight, rate, fee, market: Market, cfg: MerchantConfig, unit:
     listable = np.flatnonzero(market.open_to_merchants)
     L, R = len(listable), len(u)
     if L <= enumerate_up_to:
-        return reference(margin, weight, rate, fee, market, cfg, unit, u)
+        return reference(margin, weight, rate, fee, market, cfg, unit, u, gain)
     lists = np.zeros((R, market.n_markets), bool)
     if L == 0 or R == 0:
         return lists
-    s = sales_profit(margin, weight, rate, fee, market, unit)
+    s, eta = gains(margin, weight, rate, fee, market, cfg, unit, gain)  # eta: each merchant's noise scale
     for k, source in market.mirrored:
         if market.active[k]:
             s[source] += s[k]
     within, across = factors(market, cfg)
     kappa = cfg.multihoming_cost
     fixed = market.fixed_fee[listable, None]
-    eta = noise_scale(weight, rate, market, cfg, unit)  # [R] each merchant's noise scale
     a_within = (within[listable, None] * s[listable] - fixed - kappa) / eta  # [L, R]
     a_across = (across[listable, None] * s[listable] - fixed - kappa) / eta
     group = np.unique(market.market_group[listable], return_inverse=True)[1].ravel()
