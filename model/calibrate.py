@@ -16,7 +16,8 @@ Usage::
 
     python -m model.calibrate                       # fit; writes calibration/posterior.csv and .json
     python -m model.calibrate --check               # prediction errors of the stored posterior, per data point
-    python -m model.calibrate --write-baseline      # posterior medians into scenarios/baseline.toml
+    python -m model.calibrate --select-point        # the scenarios' parameter set (calibration/point.json)
+    python -m model.calibrate --write-baseline      # that point into scenarios/baseline.toml
 """
 
 from __future__ import annotations
@@ -335,9 +336,9 @@ def size_check(params: dict[str, float], sizes: tuple[int, ...] = (10000, 20000,
 
 def write_baseline(draws: pd.DataFrame, path: Path | str = BASELINE, note: str = "",
                    history: Path | str | None = None) -> None:
-    """Write the posterior medians of the config keys into the scenario file, keeping its layout;
+    """Write the medians of ``draws`` (one row: that point) into the scenario file, keeping its layout;
     the history-only keys (online growth) go into ``history`` when given, the measurement model nowhere."""
-    tag = f"posterior median (model.calibrate{note})"
+    tag = f"calibrated (model.calibrate{note})"
     for target, keep in ((path, lambda k: not history_only(k)),
                          (history, lambda k: history_only(k) and not k.startswith("measurement."))):
         if target is None:
@@ -399,29 +400,50 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--draws", type=int, default=200, help="posterior draws stored")
     ap.add_argument("--out", type=Path, default=OUT)
     ap.add_argument("--check", action="store_true", help="prediction errors of the stored posterior")
-    ap.add_argument("--write-baseline", action="store_true", help="posterior medians into scenarios/baseline.toml")
+    ap.add_argument("--point", action="store_true", help="with --check: of the calibrated point instead")
+    ap.add_argument("--write-baseline", action="store_true", help="the calibrated point (point.json) into scenarios/baseline.toml")
+    ap.add_argument("--select-point", action="store_true",
+                    help="choose the scenarios' parameter set among the last generation (calibration_point)")
     ap.add_argument("--size-check", action="store_true",
-                    help="seed spread and size bias at 10,000 / 20,000 / 40,000 consumers, at the posterior median")
+                    help="seed spread and size bias at 10,000 / 20,000 / 40,000 consumers, at the calibrated point")
     args = ap.parse_args(argv)
+    from . import calibration_point
+
     if args.size_check:
-        median = tied(load_posterior(args.out / "posterior.csv")).median().to_dict()
+        median = calibration_point.load_point(args.out)
         pd.set_option("display.width", 160)
         print(size_check(median, workers=args.workers, scheduler=args.scheduler).round(3).to_string(index=False))
         return
     if args.check:
-        table = errors(load_posterior(args.out / "posterior.csv"), n_draws=20, consumers=args.consumers)
+        if args.point:  # the calibrated point, over four unseen seeds
+            point = expand_columns(pd.DataFrame([calibration_point.load_point(args.out)]))
+            table = errors(point, seeds=(101, 102, 103, 104), consumers=args.consumers)
+        else:  # the posterior predictive: 20 draws x 2 unseen seeds
+            table = errors(load_posterior(args.out / "posterior.csv"), n_draws=20, consumers=args.consumers)
         pd.set_option("display.width", 160)
         print(table.round(4).to_string(index=False))
+        target = args.out / f"errors_{'point' if args.point else 'posterior'}.csv"
+        table.to_csv(target, index=False, float_format="%.5g")
+        print(f"wrote {target}")
+        return
+    if args.select_point:
+        point, table = calibration_point.select(pd.read_csv(args.out / "population.csv"), args.workers,
+                                                args.scheduler, args.consumers)
+        pd.set_option("display.width", 200)
+        print(table[["distance", "unseen_distance", "largest_swing", "chosen"]].round(3).to_string())
+        print(f"wrote {calibration_point.write(point, table, args.out)}")
         return
     if args.write_baseline:
-        write_baseline(load_posterior(args.out / "posterior.csv"), history=HISTORY)
-        print(f"posterior medians written to {BASELINE} (online growth: {HISTORY})")
+        point = expand_columns(pd.DataFrame([calibration_point.load_point(args.out)]))
+        write_baseline(point, history=HISTORY, note=", the point of calibration/point.json")
+        print(f"the calibrated point written to {BASELINE} (online growth: {HISTORY})")
         return
     history, seconds = fit(args.seed, args.population, args.generations, args.consumers, STEPS, args.workers,
                            args.scheduler, args.minutes, args.min_acceptance)
     draws = expand_columns(posterior_sample(history, args.draws, args.seed))
     args.out.mkdir(parents=True, exist_ok=True)
     draws.to_csv(args.out / "posterior.csv", index=False, float_format="%.6g")
+    calibration_point.last_population(history).to_csv(args.out / "population.csv", index=False, float_format="%.8g")
     pops = history.get_all_populations()
     meta = {"seed": args.seed, "date": time.strftime("%Y-%m-%d"), "scenario": str(HISTORY.relative_to(ROOT)),
             "consumers": args.consumers, "steps": STEPS, "population": args.population, "min_acceptance": args.min_acceptance,
