@@ -73,6 +73,14 @@ def hhi(s: np.ndarray) -> float:
     return float(1e4 * (s @ s))
 
 
+def cross_alliance(lists: np.ndarray, market) -> float:
+    """Share of merchants listed with two or more alliances (what "choose one of two" forbids);
+    ``lists`` [M, K], mirrors not counted."""
+    groups = np.eye(len(market.groups), dtype=np.float64)[market.market_group]  # [K, G]
+    per_group = (lists & market.listable[None, :]).astype(np.float64) @ groups  # [M, G] listings by alliance
+    return float(np.count_nonzero((per_group > 0).sum(axis=1) >= 2) / max(len(lists), 1))
+
+
 def collect(model) -> dict[str, float]:
     """All per-tick metrics as a flat dict (keys stable for a scenario)."""
     mk, cons, mer, buy = model.market, model.consumers, model.merchants, model.last_purchases
@@ -117,6 +125,7 @@ def collect(model) -> dict[str, float]:
     out["consumer_wallet_multihoming"] = np.count_nonzero(bits.sizes(cons.held) >= 2) / cons.n
     out["consumer_market_multihoming"] = np.count_nonzero(bits.sizes(cons.used) >= 2) / cons.n
     out["merchant_multihoming"] = np.count_nonzero(mer.n_listings >= 2) / mer.m
+    out["merchant_cross_alliance"] = cross_alliance(mer.lists, mk)
     out["merchant_exclusive_share"] = np.count_nonzero(mer.exclusive) / mer.m
     out["merchant_throttled_share"] = np.count_nonzero(mer.throttled(int(model.time), mk)) / mer.m
     out["consumer_surplus"] = buy.surplus

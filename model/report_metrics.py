@@ -64,6 +64,8 @@ FIXED: list[Metric] = [
            "share", "% of consumers"),
     Metric("merchant_multihoming", "Merchants listed on two or more marketplaces", "merchant multi-homing",
            "share", "% of merchants"),
+    Metric("merchant_cross_alliance", "Merchants listed with both alliances", "cross-alliance listing",
+           "share", "% of merchants"),
     Metric("merchant_exclusive_share", "Merchants under an exclusivity deal", "merchants under exclusivity",
            "share", "% of merchants"),
     Metric("consumer_surplus", "Consumer surplus (logit inclusive value)", "consumer surplus", "level",

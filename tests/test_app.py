@@ -79,7 +79,7 @@ def test_dated_scenarios_show_calendar_years_and_events_are_marked():
     assert axis["ticktext"][:2] == ["2015", "2016"] and axis["tickvals"][:2] == [0, 12]
     assert "Jan 2015" in axis["title"]["text"]
     shapes = vizcharts.event_shapes(model)
-    assert sorted(s["x0"] for s in shapes) == [75, 82, 115, 116, 118]  # still to come: light dashed lines
+    assert sorted(s["x0"] for s in shapes) == [72, 75, 82, 115, 116, 118]  # still to come: light dashed lines
     assert "(Jan 2015)" in app.month_text(model)
 
 
