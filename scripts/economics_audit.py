@@ -127,6 +127,9 @@ def finding_7(seeds) -> dict:
                                                         [tail(m, "merchant_exclusive_share") for m in links])}
     # the mechanism: links bring WeChat's users to Taobao, whose exclusive deal then pays more merchants;
     # without exclusivity the same links should raise multi-homing instead
+    if "merchant_cross_alliance" in base[0].results():  # newer commits: listing with both alliances
+        out["links only: cross-alliance listing effect"] = paired([tail(m, "merchant_cross_alliance") for m in base],
+                                                                   [tail(m, "merchant_cross_alliance") for m in links])
     out["links only: Taobao buyers effect"] = paired([tail(m, "buyers_taobao") for m in base],
                                                      [tail(m, "buyers_taobao") for m in links])
     free = {"platforms.alibaba.exclusivity": False}
