@@ -14,7 +14,7 @@ WORKERS ?= 2
 # POSTERIOR=N: run every replication on N draws of calibration/posterior.csv (empty: off)
 POSTERIOR ?=
 
-.PHONY: all setup viz-assets test batch report bench bench-batch viz clean
+.PHONY: all setup viz-assets test batch report bench bench-scale bench-batch viz clean
 
 all: batch
 
@@ -47,6 +47,9 @@ test: setup
 
 bench: setup
 	$(RUN) python benchmarks/bench_model.py
+
+bench-scale: setup
+	$(RUN) python benchmarks/bench_scale.py
 
 bench-batch: setup
 	$(RUN) python benchmarks/bench_batch.py --replications $(REPLICATIONS) --json benchmarks/bench_batch.json
