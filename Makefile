@@ -8,11 +8,11 @@ export UV_PYTHON_DOWNLOADS := never
 UV := $(shell command -v uv 2>/dev/null || echo .tools/bin/uv)
 RUN := $(UV) run --frozen
 OUT ?= results
-REPLICATIONS ?= 10
+REPLICATIONS ?= 2
 STEPS ?= 120
 WORKERS ?= 2
-# POSTERIOR=N: run every replication on N draws of calibration/posterior.csv (empty: off)
-POSTERIOR ?=
+# POSTERIOR=N: run every replication on N draws of calibration/posterior.csv (POSTERIOR= turns it off)
+POSTERIOR ?= 10
 
 .PHONY: all setup viz-assets test batch report bench bench-scale bench-batch viz clean
 
@@ -52,7 +52,7 @@ bench-scale: setup
 	$(RUN) python benchmarks/bench_scale.py
 
 bench-batch: setup
-	$(RUN) python benchmarks/bench_batch.py --replications $(REPLICATIONS) --json benchmarks/bench_batch.json
+	$(RUN) python benchmarks/bench_batch.py --replications 10 --json benchmarks/bench_batch.json
 
 viz: setup viz-assets
 	$(RUN) walled-gardens viz
