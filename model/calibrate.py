@@ -90,7 +90,9 @@ def simulate(params: dict[str, float], seed: int, consumers: int = CONSUMERS, st
     """The history's metrics, one row per tick, for a parameter set."""
     from .model import WalledGardens
 
-    ov = {"size.consumers": consumers, "size.merchants": max(consumers // 10, 10), **config_overrides(params)}
+    from .config import size_overrides
+
+    ov = {**size_overrides(consumers), **config_overrides(params)}
     model = WalledGardens(scenario, seed=seed, overrides=ov, agents=False)
     a, w = model.market.wallets.index("alipay"), model.market.wallets.index("wechat_pay")
     both = {int(model.time): _holds_both(model, a, w)}  # the survey asks who used both giants' wallets
@@ -410,9 +412,9 @@ def main(argv: list[str] | None = None) -> None:
     from . import calibration_point
 
     if args.size_check:
-        median = calibration_point.load_point(args.out)
+        point = calibration_point.load_point(args.out)
         pd.set_option("display.width", 160)
-        print(size_check(median, workers=args.workers, scheduler=args.scheduler).round(3).to_string(index=False))
+        print(size_check(point, workers=args.workers, scheduler=args.scheduler).round(3).to_string(index=False))
         return
     if args.check:
         if args.point:  # the calibrated point, over four unseen seeds

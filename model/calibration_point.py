@@ -40,16 +40,10 @@ def last_population(history) -> pd.DataFrame:
 
 
 def _evaluate(params: dict[str, float], consumers: int) -> dict:
-    from .model import WalledGardens
-
     unseen = [cal.distance(cal.predict(cal.simulate(params, s, consumers), params)) for s in SEEDS]
     ov = {k: v for k, v in cal.config_overrides(params).items() if not cal.history_only(k)}
-    ov |= {"size.consumers": consumers, "size.merchants": max(consumers // 10, 10)}
-    swing = {}
-    for name in SCENARIOS:
-        m = WalledGardens(cal.ROOT / "scenarios" / f"{name}.toml", seed=SWING_SEED, overrides=ov, agents=False)
-        m.run_for(120)
-        swing[name] = swings.largest(m.results(), m.cfg)
+    swing = {name: swings.largest_of(str(cal.ROOT / "scenarios" / f"{name}.toml"), SWING_SEED, consumers, ov)["swing"]
+             for name in SCENARIOS}
     return {"unseen_distance": float(np.mean(unseen)), "largest_swing": max(swing.values()), "swings": swing}
 
 

@@ -335,6 +335,11 @@ CHANGEABLE = {
 }
 
 
+def size_overrides(consumers: int) -> dict[str, int]:
+    """Overrides for a run of ``consumers`` with the baseline's ten consumers per merchant."""
+    return {"size.consumers": consumers, "size.merchants": max(consumers // 10, 10)}
+
+
 def changeable_keys(cfg: ScenarioConfig) -> list[str]:
     """Every dotted key of ``cfg`` that a ``set`` event may change."""
     keys = [f"regulator.{f}" for f in CHANGEABLE["regulator"]]

@@ -214,15 +214,15 @@ def collect(out: Path | str, band: str = "ci") -> tuple[dict, list[GroupStats], 
     metrics = metric_list(columns)
     names = [m.column for m in metrics]
     # kept at the runs' ends only: times to a share (report_timing), policies in force (regimes)
-    timing = report_timing.columns(columns) + [c for c in columns if c.startswith(regimes.POLICY_PREFIXES)]
+    end_only = report_timing.columns(columns) + [c for c in columns if c.startswith(regimes.POLICY_PREFIXES)]
     failures = _failures(out, runs) + damaged
     failed_ids = {f["run_id"] for f in failures}
     stats = []
     for group in manifest.get("groups") or list(by_group):
         specs = by_group.get(group, [])
         ids = [r["run_id"] for r in specs if r["run_id"] not in skip]
-        df = batch.load_results(out, ["run_id", "replication", "seed", "tick", *names, *timing], run_ids=ids)
-        df = df.reindex(columns=["run_id", "replication", "seed", "tick", *names, *timing])  # lacking -> NaN
+        df = batch.load_results(out, ["run_id", "replication", "seed", "tick", *names, *end_only], run_ids=ids)
+        df = df.reindex(columns=["run_id", "replication", "seed", "tick", *names, *end_only])  # lacking -> NaN
         done = int(df["run_id"].nunique()) if len(df) else 0
         series, end, ends, last_tick = pd.DataFrame(), pd.DataFrame(), pd.DataFrame(), None
         if done:

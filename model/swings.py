@@ -61,14 +61,13 @@ def largest(results: pd.DataFrame, cfg=None) -> float:
     return float(table["swing"].max()) if len(table) else 0.0
 
 
-def largest_of(path: str, seed: int, consumers: int) -> dict:
+def largest_of(path: str, seed: int, consumers: int, overrides: dict | None = None) -> dict:
     """A scenario run (at most 124 ticks): its largest swing, the tick of its event, the wallet and the move."""
-    from .config import load
+    from .config import load, size_overrides
     from .model import WalledGardens
 
     steps = min(load(path).size.steps, 124)
-    model = WalledGardens(path, seed=seed, overrides={"size.consumers": consumers,
-                                                      "size.merchants": max(consumers // 10, 10)}, agents=False)
+    model = WalledGardens(path, seed=seed, overrides={**(overrides or {}), **size_overrides(consumers)}, agents=False)
     model.run_for(steps)
     table = swings(model.results(), model.cfg)
     if not len(table):

@@ -299,11 +299,12 @@ def two_networks_outcomes(big_open: bool, small_open: bool, seeds=(1, 2, 3), ste
                           consumers: int = 4000, tail: int = 24) -> dict:
     """Mean end-state outcomes of ``scenarios/docking/two_networks.toml`` with each
     network's marketplace accepting (open) or refusing (closed) the rival wallet."""
+    from .config import size_overrides
     from .model import WalledGardens
 
     rows = []
     for seed in seeds:
-        ov = {"size.consumers": consumers, "size.merchants": max(consumers // 10, 10)}
+        ov = size_overrides(consumers)
         if big_open:
             ov["platforms.big.marketplaces.bigmart.accepts"] = ["bigpay", "smallpay"]
         if small_open:

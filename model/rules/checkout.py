@@ -33,10 +33,10 @@ from ..market import Market
 CAP = 30.0  # exp(V) is computed as exp(min(common, CAP)) x exp(min(own, CAP))
 
 
-
 def outside_utility(cfg, tick: int) -> float:
     """V_0 this month: the level at the trend's origin plus the trend since (before it: minus)."""
     return cfg.outside_utility + cfg.outside_trend * (tick - cfg.outside_trend_origin)
+
 
 def habit_weights(holds: np.ndarray, last: np.ndarray, market: Market, cfg: ConsumerConfig) -> np.ndarray:
     """[..., W] exp((a_w + h [w = last]) / scale) for wallets held (0 otherwise); holds [..., W], last [...]."""
