@@ -251,6 +251,9 @@ def report(
                                            "(2.5-97.5 percentiles across replications); a batch with --posterior "
                                            "always shows the range over draws x seeds")] = "ci",
     series: Annotated[bool, typer.Option(help="a sweep's page also plots every point's time series")] = False,
+    game: Annotated[list[Path] | None, typer.Option(
+        metavar="GAME_DIR", help="link a solved game directory's page from the report (repeatable; "
+                                 "DIR/game/* are linked without it)", show_default=False)] = None,
 ) -> None:
     """Write a self-contained offline HTML report comparing the scenarios of a batch (for a sweep
     or an exploration: a page that summarises the points, see sweep_report)."""
@@ -258,15 +261,22 @@ def report(
         fail(f"{out}: not a directory (a batch directory written by `walled-gardens batch`)")
     if html is not None and html.is_dir():
         fail(f"--html {html}: is a directory; give a file name, e.g. {html / 'report.html'}")
-    typer.echo(f"report: {write_report(out, html, band=band, series=series)}")
+    for g in game or []:
+        if not (g / "game.json").is_file() or not (g / "equilibria.csv").is_file():
+            fail(f"--game {g}: not a solved game directory (run `walled-gardens game GAME.toml --out {g}`)")
+    typer.echo(f"report: {write_report(out, html, band=band, series=series, games=game)}")
 
 
-def write_report(out: Path, html: Path | None = None, band: str = "ci", series: bool = False) -> Path:
-    """The scenario comparison, or for a sweep the summary page (per-point series only on request)."""
+def write_report(out: Path, html: Path | None = None, band: str = "ci", series: bool = False,
+                 games: list[Path] | None = None) -> Path:
+    """The scenario comparison (linking solved games), or for a sweep the summary page (per-point
+    series only on request)."""
     from .report import build_report
     from .sweep_report import build_sweep_page, is_sweep
 
-    return build_sweep_page(out, html, series=series) if is_sweep(out) else build_report(out, html, band=band)
+    if is_sweep(out):
+        return build_sweep_page(out, html, series=series)
+    return build_report(out, html, band=band, games=games)
 
 
 SOLARA_ASSETS_MARKER = "@widgetti/solara-vuetify-app@10.1.1/.vendored"  # see scripts/vendor_solara_assets.sh
@@ -361,6 +371,12 @@ def game(
         envvar="WALLED_GARDENS_SCHEDULER",
         help="Dask scheduler address (tcp://HOST:PORT) to run on a cluster instead of local processes")] = None,
     replications: Annotated[int | None, typer.Option(help="replications per profile (default: the game file's)")] = None,
+    posterior: Annotated[int | None, typer.Option(
+        metavar="N", help="run each replication on N calibration posterior draws (default: the game file's "
+                          "'posterior' key, else none; 0: none)", show_default=False)] = None,
+    posterior_file: Annotated[Path | None, typer.Option(
+        metavar="PATH", help="CSV of posterior draws (default: the game file's 'posterior_file', else "
+                             "calibration/posterior.csv)", show_default=False)] = None,
     steps: Annotated[int | None, typer.Option(help="ticks per run (default: the game file's, else the base's)")] = None,
     set_: Annotated[list[str] | None, typer.Option(
         "--set", metavar="KEY=VALUE", help="override a config key in every run, e.g. size.consumers=5000")] = None,
@@ -382,13 +398,15 @@ def game(
         if not sep or not name.strip():
             fail(f"--only {item!r}: expected PLAYER=S1,S2, e.g. tencent=approve+closed+own")
         restrict[name.strip()] = [s.strip() for s in strategies.split(",") if s.strip()]
-    g = load_game(game_file, parse_overrides(set_), replications=replications, steps=steps)
+    g = load_game(game_file, parse_overrides(set_), replications=replications, steps=steps, posterior=posterior,
+                  posterior_file=posterior_file)
     g = g.restrict(restrict, regime)
     out = out or Path("results/game") / safe_name(g.name)
     n_workers = 1 if scheduler else local_workers(workers)
     where = f"Dask at {scheduler}" if scheduler else f"{n_workers} local worker{'s' * (n_workers != 1)}"
     typer.echo(f"game {g.name}: {' x '.join(map(str, g.shape))} profiles x {len(g.regimes)} regime(s) x "
-               f"{g.replications} replications = {g.runs()} runs on {where}")
+               f"{g.replications} replications{f' x {g.posterior} posterior draws' if g.posterior else ''} = "
+               f"{g.runs()} runs on {where}")
     try:
         result = game_mod.play(g, out, workers=n_workers, scheduler=scheduler, progress=progress)
     except RuntimeError as err:  # failed runs or a dead worker: finished runs are kept

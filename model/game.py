@@ -1,9 +1,12 @@
 """The platforms' policy game as an empirical game (empirical game-theoretic analysis).
 
-Every (regime, strategy profile, replication) of a game file (:mod:`model.game_config`) is one
-run of the batch executor (:mod:`model.batch`): resumable by run id, parallel, on Dask with a
-scheduler.  All runs of a replication share its seed (common random numbers), so payoff
-differences between profiles, the ones best responses turn on, are paired.
+Every (regime, strategy profile, replication[, posterior draw]) of a game file
+(:mod:`model.game_config`) is one run of the batch executor (:mod:`model.batch`): resumable by
+run id, parallel, on Dask with a scheduler.  All runs of a replication (and draw) share its seed
+(common random numbers) and its parameters, so payoff differences between profiles, the ones
+best responses turn on, are paired.  With ``posterior = N`` each replication runs on N draws of
+the calibration posterior (:mod:`model.posterior`): the game's samples are the N x R
+(draw, replication) pairs, and every interval covers parameter and seed uncertainty together.
 
 Payoff of a player: the sum over its platforms of revenue net of fines, per consumer per
 month, as a discounted average over ticks 1..T (tick 0 is the state before anyone moves):
@@ -49,8 +52,8 @@ DEFINITIONS = {
               "over ticks 1..T with weights d^t, d = (1 + {rate})^(-1/12) (annual discount rate {rate})",
     "welfare": "consumer surplus (logit inclusive value / price sensitivity) + merchant profit + platform revenue "
                "(gross of fines, a transfer to the state), per consumer per month, same discounting",
-    "interval": "95% Student-t interval across replications; differences paired by replication "
-                "(common random numbers); regret interval and p_nash from a bootstrap of replications",
+    "interval": "95% Student-t interval across the {samples}; differences paired by sample "
+                "(common random numbers{paired}); regret interval and p_nash from a bootstrap of the samples",
 }
 
 
@@ -59,15 +62,26 @@ class GameIncomplete(RuntimeError):
     """Some runs of the game failed; the finished ones are kept and a rerun resumes."""
 
 
+def game_posterior(game: Game):
+    """The posterior draws the game runs on (:class:`model.posterior.Posterior`), or None."""
+    if not game.posterior:
+        return None
+    from . import posterior as posterior_mod
+
+    return posterior_mod.load(game.posterior_file, game.posterior, game.seed)
+
+
 def plan_game(game: Game) -> tuple[batch.Plan, pd.DataFrame]:
-    """The batch plan of every (regime, profile, replication) and a table of which run is which
-    (run_id, regime, profile index, replication)."""
+    """The batch plan of every (regime, profile, replication[, draw]) and a table of which run is which
+    (run_id, regime, profile index, replication, draw, sample = draw x R + replication)."""
     profiles = game.profiles()
     points = [{**r.overrides, **game.profile_overrides(prof)} for r in game.regimes for prof in profiles]
     p = batch.plan([game.base], game.replications, steps=game.steps, master_seed=game.seed,
-                   overrides=game.fixed, points=points, common_seeds=True)
+                   overrides=game.fixed, points=points, common_seeds=True, posterior=game_posterior(game))
     cells = pd.DataFrame([{"run_id": s.run_id, "regime": s.point // len(profiles),
-                           "profile": s.point % len(profiles), "replication": s.replication} for s in p.specs])
+                           "profile": s.point % len(profiles), "replication": s.replication,
+                           "draw": s.draw or 0, "sample": (s.draw or 0) * game.replications + s.replication}
+                          for s in p.specs])
     return p, cells
 
 
@@ -78,7 +92,7 @@ def play(game: Game, out: Path | str, workers: int = 1, scheduler: str | None = 
 
     out = prepare_out(Path(out))
     p, cells = plan_game(game)
-    write_game(out, game, cells)
+    write_game(out, game, cells, p.posterior)
     res = batch.run_batch(p, out, workers=workers, scheduler=scheduler, progress=progress, executor=executor)
     if res.failed:
         raise GameIncomplete(f"{out}: {len(res.failed)} of {res.total} runs failed (tracebacks in "
@@ -88,20 +102,26 @@ def play(game: Game, out: Path | str, workers: int = 1, scheduler: str | None = 
     return result
 
 
-def write_game(out: Path, game: Game, cells: pd.DataFrame) -> Path:
-    """``DIR/game.json``: the resolved game, what its numbers mean and which run is which cell."""
+def write_game(out: Path, game: Game, cells: pd.DataFrame, posterior=None) -> Path:
+    """``DIR/game.json``: the resolved game, what its numbers mean, which run is which cell and
+    which posterior draws were run."""
     base = config_mod.read_raw(game.base)
     cfgs = [config_mod.validate(config_mod.with_overrides(base, {**game.fixed, **r.overrides})) for r in game.regimes]
     body = {"format": 1, "game": game_to_dict(game), "model": batch.model_fingerprint(),
             "definitions": definitions(game), "wallets": cfgs[0].wallet_names(),
-            "budget_mean": [c.consumer.budget_mean for c in cfgs], "cells": cells.to_dict(orient="list")}
+            "budget_mean": [c.consumer.budget_mean for c in cfgs], "cells": cells.to_dict(orient="list"),
+            **({"posterior": posterior.manifest()} if posterior is not None else {})}
     path = Path(out) / GAME_JSON
     path.write_text(json.dumps(body, indent=1, default=str))
     return path
 
 
 def definitions(game: Game) -> dict[str, str]:
-    return {k: v.format(fines=game.fines, rate=game.discount_rate) for k, v in DEFINITIONS.items()}
+    samples = (f"{game.samples} samples ({game.replications} replications x {game.posterior} posterior draws)"
+               if game.posterior else f"{game.replications} replications")
+    paired = "; a draw's parameters are shared by every profile" if game.posterior else ""
+    return {k: v.format(fines=game.fines, rate=game.discount_rate, samples=samples, paired=paired)
+            for k, v in DEFINITIONS.items()}
 
 
 def game_to_dict(game: Game) -> dict:
@@ -124,9 +144,9 @@ class GameResult:
     """Per-replication payoffs and outcomes of every (regime, profile)."""
 
     game: Game
-    payoffs: np.ndarray  # [regimes, R, n_1, ..., n_N, N]
+    payoffs: np.ndarray  # [regimes, S, n_1, ..., n_N, N], S = game.samples
     metrics: list[str]
-    outcomes: np.ndarray  # [regimes, R, n_1, ..., n_N, metrics]
+    outcomes: np.ndarray  # [regimes, S, n_1, ..., n_N, metrics]
     solutions: list[Solution] | None = None  # set by :func:`write_tables`
 
     def regime_index(self, name: str) -> int:
@@ -170,13 +190,15 @@ def load_result(out: Path | str) -> GameResult:
     w = discount_weights(game.steps, game.discount_rate)
     per_run = df[money + metrics].mul(w[df.tick.to_numpy()], axis=0).groupby(df.run_id).sum()
     budget = body["budget_mean"]
-    G, R, shape, N = len(game.regimes), game.replications, game.shape, len(game.players)
+    G, R, shape, N = len(game.regimes), game.samples, game.shape, len(game.players)
+    if "sample" not in cells:  # written before posterior draws: the sample is the replication
+        cells["sample"] = cells["replication"]
     U = np.zeros((G, R, *shape, N))
     M = np.zeros((G, R, *shape, len(metrics)))
     profiles = game.profiles()
     for c in cells.itertuples():
         row = per_run.loc[c.run_id]
-        idx = (c.regime, c.replication, *profiles[c.profile])
+        idx = (c.regime, c.sample, *profiles[c.profile])
         for i, p in enumerate(game.players):
             U[idx + (i,)] = sum(row[f"revenue_{q}"] - row[f"{fine_col}_{q}"] for q in p.platforms)
         M[idx] = row[metrics].to_numpy()
@@ -263,7 +285,7 @@ def payoffs_frame(result: GameResult) -> pd.DataFrame:
                 rows.append({"regime": regime.name, "profile": game.label(prof),
                              **{f"strategy.{q.name}": q.strategies[s].name for q, s in zip(game.players, prof)},
                              "player": p.name, "mean": m[prof + (i,)], "lo": lo[prof + (i,)], "hi": hi[prof + (i,)],
-                             "replications": game.replications})
+                             "samples": game.samples})
     return pd.DataFrame(rows)
 
 

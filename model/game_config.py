@@ -5,6 +5,8 @@ strategies and the regimes (regulator settings) to solve it under::
 
     base = "../baseline.toml"         # scenario file, relative to this file
     replications = 10
+    posterior = 10                    # optional: each replication on 10 calibration posterior draws
+    posterior_file = "../../calibration/posterior.csv"  # optional, relative to this file
     discount_rate = 0.05              # a year; a tick is a month
     [size]                            # optional size.* keys of every run
     consumers = 20000
@@ -61,6 +63,8 @@ class GameSpec(_Strict):
     description: str = ""
     base: str
     replications: Annotated[int, Field(ge=1, le=MAX_REPLICATIONS)] = 10
+    posterior: Annotated[int, Field(ge=1, le=MAX_REPLICATIONS)] | None = None
+    posterior_file: str | None = None
     steps: Annotated[int, Field(ge=1, le=config_mod.MAX_TICKS)] | None = None
     seed: Annotated[int, Field(ge=0, le=2**63 - 1)] = MASTER_SEED
     discount_rate: Annotated[float, Field(ge=0.0, le=1.0)] = 0.05
@@ -117,6 +121,13 @@ class Game:
     discount_rate: float  # a year
     fines: str  # "expected" or "paid"
     notes: tuple[str, ...] = field(default=())
+    posterior: int = 0  # calibration posterior draws crossed with the replications (0: none)
+    posterior_file: str = ""  # the draws' CSV (with posterior > 0)
+
+    @property
+    def samples(self) -> int:
+        """Paired samples of every (regime, profile): replications x posterior draws."""
+        return self.replications * max(self.posterior, 1)
 
     @property
     def shape(self) -> tuple[int, ...]:
@@ -169,7 +180,7 @@ class Game:
         return game
 
     def runs(self) -> int:
-        return math.prod(self.shape) * len(self.regimes) * self.replications
+        return math.prod(self.shape) * len(self.regimes) * self.samples
 
 
 # --------------------------------------------------------------------------- loading
@@ -188,9 +199,12 @@ def flatten(table: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
 
 
 def load_game(path: Path | str, overrides: Mapping[str, Any] | None = None, replications: int | None = None,
-              steps: int | None = None) -> Game:
+              steps: int | None = None, posterior: int | None = None,
+              posterior_file: Path | str | None = None) -> Game:
     """Read and validate a game file.  ``overrides`` (``--set``) are added to every run; they may not
-    set a key the game's strategies or regimes choose.  Raises :class:`ConfigError` (one line)."""
+    set a key the game's strategies or regimes choose.  ``posterior`` / ``posterior_file`` (``--posterior``,
+    ``--posterior-file``) override the file's keys; the file's ``posterior_file`` is relative to it, the
+    default is ``calibration/posterior.csv``.  Raises :class:`ConfigError` (one line)."""
     path = Path(path)
     if not path.is_file():
         raise ConfigError(f"{path}: {'is a directory, not a game file' if path.is_dir() else 'file not found'}")
@@ -201,6 +215,11 @@ def load_game(path: Path | str, overrides: Mapping[str, Any] | None = None, repl
         raw["replications"] = replications
     if steps is not None:
         raw["steps"] = steps
+    if posterior == 0:  # --posterior 0: the calibrated point only, whatever the file says
+        raw.pop("posterior", None)
+        raw.pop("posterior_file", None)
+    elif posterior is not None:
+        raw["posterior"] = posterior
     try:
         spec = GameSpec.model_validate(raw)
     except ValidationError as err:
@@ -221,12 +240,27 @@ def load_game(path: Path | str, overrides: Mapping[str, Any] | None = None, repl
     game = Game(name=spec.name or path.stem, description=spec.description, source=src, base=base,
                 players=players, regimes=regimes, fixed=fixed, replications=spec.replications,
                 steps=spec.steps or cfg.size.steps, seed=spec.seed, discount_rate=spec.discount_rate,
-                fines=spec.fines)
+                fines=spec.fines, **_posterior(spec, path, posterior_file))
     n = math.prod(game.shape)
     if n > MAX_PROFILES:
         raise ConfigError(f"{src}: key 'players': {n} strategy profiles; allowed: at most {MAX_PROFILES}")
     _check_regimes(game, {r.name: f"regimes.{r.name}" for r in regimes}, src, where)
     return game
+
+
+def _posterior(spec: GameSpec, path: Path, cli_file: Path | str | None) -> dict[str, Any]:
+    """The posterior keys of the resolved game; the draws are read (and checked) when the game is planned."""
+    if spec.posterior is None:
+        if cli_file is not None or spec.posterior_file is not None:
+            where = "--posterior-file" if cli_file is not None else f"{path}: key 'posterior_file'"
+            raise ConfigError(f"{where}: allowed with a number of posterior draws only "
+                              "(key 'posterior' or --posterior N)")
+        return {}
+    from .posterior import DEFAULT_FILE
+
+    file = (Path(cli_file) if cli_file is not None else (path.parent / spec.posterior_file).resolve()
+            if spec.posterior_file is not None else DEFAULT_FILE)
+    return {"posterior": spec.posterior, "posterior_file": str(file)}
 
 
 def _fixed(spec: GameSpec, src: str, overrides: Mapping[str, Any] | None) -> tuple[dict, dict[str, str]]:

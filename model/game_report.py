@@ -108,7 +108,11 @@ def _setup(body: dict) -> str:
     regimes = "".join(f"<li><code>{html.escape(r['name'])}</code>: {html.escape(_keys(r['overrides']))}</li>"
                       for r in g["regimes"])
     fixed = html.escape(_keys(g["fixed"])) or "none"
-    return (f"<p>Base scenario <code>{html.escape(Path(g['base']).name)}</code>; {g['replications']} replications "
+    post = body.get("posterior")
+    runs = (f"{g['replications']} replications x {post['draws']} posterior draws of "
+            f"<code>{html.escape(Path(post['file']).name)}</code> (parameter and seed uncertainty)"
+            if post else f"{g['replications']} replications (seed noise only: one parameter point)")
+    return (f"<p>Base scenario <code>{html.escape(Path(g['base']).name)}</code>; {runs} "
             f"of {g['steps']} ticks per profile and regime; master seed {g['seed']}; keys set in every run: "
             f"{fixed}.</p><h3>Players and strategies</h3><ul>{''.join(items)}</ul>"
             f"<h3>Regimes</h3><ul>{regimes}</ul>")
@@ -163,3 +167,46 @@ table.t td,table.t th{{border-bottom:1px solid #ddd;padding:2px 6px;text-align:r
     target = Path(path) if path is not None else game_dir / PAGE
     target.write_text(page, encoding="utf-8")
     return target
+
+
+# --------------------------------------------------------------------------- the main report's link
+def find_games(out: Path | str) -> list[Path]:
+    """Solved game directories under a batch directory: ``out/game/*`` (where ``walled-gardens game``
+    writes by default, so ``results/report.html`` finds ``results/game/taobao_deals``)."""
+    root = Path(out) / "game"
+    if not root.is_dir():
+        return []
+    return sorted(d for d in root.iterdir() if (d / GAME_JSON).is_file() and (d / EQUILIBRIA).is_file())
+
+
+def games_section(games: list[Path], report: Path) -> str:
+    """The main report's section on solved games: a link to each game page (built if missing) and its
+    equilibria per regime, in one line each."""
+    import os
+
+    if not games:
+        return ""
+    items = []
+    for d in games:
+        page = d / PAGE
+        if not page.is_file():
+            build_game_page(d)
+        body = json.loads((d / GAME_JSON).read_text())
+        eqs = pd.read_csv(d / EQUILIBRIA)
+        lines = []
+        for regime in dict.fromkeys(eqs.regime):
+            e = eqs[(eqs.regime == regime) & eqs.nash]
+            near = int(((eqs.regime == regime) & (eqs.status == "within noise")).sum())
+            found = "; ".join(f"<code>{html.escape(str(p))}</code> ({html.escape(str(s))})"
+                              for p, s in zip(e.profile, e.status)) or "no equilibrium"
+            lines.append(f"<li>regime <code>{html.escape(str(regime))}</code>: {found}"
+                         + (f"; {near} profile(s) within noise of one" if near else "") + "</li>")
+        post = body.get("posterior")
+        runs = (f"{body['game']['replications']} replications x {post['draws']} posterior draws" if post
+                else f"{body['game']['replications']} replications")
+        href = Path(os.path.relpath(page, report.parent)).as_posix()
+        items.append(f"<li><a href='{html.escape(href)}'><b>{html.escape(body['game']['name'])}</b></a>: "
+                     f"{html.escape(body['game'].get('description', ''))} ({runs} per profile)<ul>{''.join(lines)}</ul></li>")
+    return ("<h2>The platforms' policy game</h2><p class='meta'>Solved games (<code>walled-gardens game</code>): "
+            "each link opens the game's page (payoff matrices, regrets, the cost of walled gardens per "
+            f"regime).</p><ul>{''.join(items)}</ul>")

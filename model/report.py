@@ -333,9 +333,10 @@ def _write_csv(df: pd.DataFrame, fh, header: bool) -> None:
 
 # --------------------------------------------------------------------------- the page
 def build_report(out: Path | str, path: Path | str | None = None, band: str = "ci",
-                 title: str = "walled-gardens: scenario comparison") -> Path:
-    """Write the HTML report (default ``out/report.html``) and the CSV tables beside the runs."""
-    from . import report_figures, report_text
+                 title: str = "walled-gardens: scenario comparison", games: list[Path] | None = None) -> Path:
+    """Write the HTML report (default ``out/report.html``) and the CSV tables beside the runs.  Solved
+    games (``games``, and those under ``out/game/``) are linked from it."""
+    from . import game_report, report_figures, report_text
 
     out = Path(out)
     manifest, stats, metrics, failures = collect(out, band)
@@ -355,11 +356,13 @@ def build_report(out: Path | str, path: Path | str | None = None, band: str = "c
     split = regimes.table(stats, [m.column for m in metrics if m.kind == "share"])
     split.to_csv(out / "regimes.csv", index=False)
     figures = report_figures.figures(stats, metrics, info, band)
+    target = Path(path) if path is not None else out / "report.html"
+    solved = list(dict.fromkeys([*(Path(g) for g in games or []), *game_report.find_games(out)]))
     page = report_text.page(title=title, manifest=manifest, stats=stats, metrics=metrics, effects=eff,
                             reference=ref, info=info, failures=failures, figures=figures,
                             band_text=band_text, intervals=iv, timing=report_timing.html_table(timing),
-                            regimes=report_text.regimes_html(split, metrics))
-    target = Path(path) if path is not None else out / "report.html"
+                            regimes=report_text.regimes_html(split, metrics),
+                            games=game_report.games_section(solved, target))
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.with_name(f".{target.name}.tmp")
     tmp.write_text(page, encoding="utf-8")

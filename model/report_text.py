@@ -339,8 +339,8 @@ figcaption button{font-size:11px;padding:1px 6px}
 
 def page(*, title: str, manifest: dict, stats: list, metrics: list[Metric], effects: pd.DataFrame, reference,
          info: dict, failures: list[dict], figures: list[tuple[Metric, dict]], band_text: str,
-         intervals: Intervals = Intervals(), timing: str = "", regimes: str = "") -> str:
-    """The whole HTML page: summary, effects, figures, end state, time to a share, scenarios, failures."""
+         intervals: Intervals = Intervals(), timing: str = "", regimes: str = "", games: str = "") -> str:
+    """The whole HTML page: summary, effects, figures, end state, time to a share, games, scenarios, failures."""
     from plotly.offline import get_plotlyjs
 
     done = sum(gs.done for gs in stats)
@@ -403,6 +403,7 @@ all runs, a run that never reached it counted as later than any that did (so "mo
 did), and below it how many runs reached it and when the first and the last did. Also in
 <code>time_to_share.csv</code>.</p>
 {timing}
+{games}
 <h2>Scenarios</h2>
 <table class="scen"><thead><tr><th>scenario</th><th>file</th><th>description</th><th>timeline</th></tr></thead>
 <tbody>{scen_rows}</tbody></table>

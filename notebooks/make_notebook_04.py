@@ -28,7 +28,8 @@ def will_tencent_approve() -> nbformat.NotebookNode:
 Alibaba offers a **Taobao Deals** mini-program inside WeChat, paid with WeChat Pay, and Tencent
 must approve it (it had removed an earlier one). This notebook asks the model the question as a
 game: the Alibaba group and the Tencent group each choose their walls at the start, and every
-combination (a *profile*) is simulated with replications, under three regulatory regimes.
+combination (a *profile*) is simulated with replications on draws of the calibration posterior,
+under three regulatory regimes.
 
 * **Alibaba**: exclusivity on Taobao and Ele.me (`excl` / `open`), WeChat Pay accepted there
   (`own` / `wxpay`), Taobao Deals offered (`offer` / `withdraw`).
@@ -39,7 +40,8 @@ combination (a *profile*) is simulated with replications, under three regulatory
 
 A player's payoff is its group's revenue net of expected fines, discounted over the run. A
 profile is an equilibrium when no player gains by switching alone; payoff differences are
-paired by replication (common random numbers) and those within their 95% confidence interval
+paired by sample (a replication's seed on a posterior draw, shared by every profile) and those
+within their 95% confidence interval
 are flagged, not read as preferences. The game file is `scenarios/games/taobao_deals.toml`;
 `walled-gardens game` plays the same game from the command line."""),
         new_code_cell(SETUP),
@@ -53,14 +55,14 @@ from model.game_config import load_game
 game = load_game("scenarios/games/taobao_deals.toml")
 if SMALL:  # a restricted game at a small size: Taobao Deals and two bundles of the other walls
     game = load_game("scenarios/games/taobao_deals.toml", {"size.consumers": 3000, "size.merchants": 300},
-                     replications=3, steps=60)
+                     replications=1, posterior=2, steps=60)
     game = game.restrict({"alibaba": ["excl+own+offer", "excl+own+withdraw", "open+wxpay+offer", "open+wxpay+withdraw"],
                           "tencent": ["approve+closed+own", "suspend+closed+own", "approve+links+alipay",
                                       "suspend+links+alipay"]})
 OUT = Path(tempfile.mkdtemp()) if SMALL else Path("results/game/taobao_deals")
 alibaba, tencent = game.players
 print(f"{' x '.join(map(str, game.shape))} profiles x {len(game.regimes)} regimes x {game.replications} "
-      f"replications = {game.runs()} runs, {game.steps} ticks each")
+      f"replications x {game.posterior} posterior draws = {game.runs()} runs, {game.steps} ticks each")
 result = G.play(game, OUT, workers=2, progress=False)
 solutions = {s.regime: s for s in result.solutions}
 equilibria = pd.read_csv(OUT / G.EQUILIBRIA)
@@ -206,7 +208,8 @@ w = welfare[welfare.role != "welfare maximum"]
 cost = "; ".join(f"{r.regime}, {r.profile}: {r.welfare_gap:.4f} (95% CI {r.welfare_gap_lo:.4f} to "
                  f"{r.welfare_gap_hi:.4f})" for r in w.itertuples())
 display(Markdown(f"""
-**Would Tencent approve?** Per regime ({game.replications} replications of {game.steps} months,
+**Would Tencent approve?** Per regime ({game.replications} replications x {game.posterior} posterior draws
+of {game.steps} months,
 {game.fixed.get("size.consumers", "the baseline's")} consumers):
 
 {chr(10).join(lines)}
@@ -219,8 +222,9 @@ walls it is bundled with; the ex ante regime orders approval for designated gate
 **The cost of walled gardens** (welfare of the best profile minus welfare at each equilibrium, per consumer
 per month): {cost}.
 
-Uncertainty: the intervals are across replications of one calibration of the model; they say nothing about
-the parameters' own uncertainty.
+Uncertainty: the intervals are across {game.samples} paired samples, each a replication's seed on a draw of the
+calibration posterior (`{Path(game.posterior_file).name}`), so they cover the parameters' uncertainty as well as
+seed noise, within the model's mechanisms; a small run (WG_SMALL) has too few samples for much confidence.
 """))'''),
     ]
     return new_notebook(cells=cells, metadata=_meta())

@@ -79,7 +79,8 @@ def test_taobao_deals_is_the_seed_question():
     assert "platforms.alibaba.marketplaces.taobao_deals.launched" in keys["alibaba"]
     assert "platforms.tencent.admits_rival_apps" in keys["tencent"]
     assert "platforms.tencent.admits_rival_links" in keys["tencent"]
-    assert g.replications == 10 and g.fixed == {}  # the base scenario's default size
+    assert g.replications == 2 and g.posterior == 5 and g.samples == 10 and g.fixed == {}  # the base's size
+    assert Path(g.posterior_file) == ROOT / "calibration" / "posterior.csv"
 
 
 BAD = [
@@ -404,3 +405,79 @@ def test_three_player_game_end_to_end(tmp_path):
     assert len(eqs) == 8 and {"strategy.alibaba", "strategy.tencent", "strategy.banks"} <= set(eqs.columns)
     page = build_game_page(tmp_path / "o").read_text()
     assert "Regret of every profile" in page
+
+
+# --------------------------------------------------------------------------- posterior draws
+POSTERIOR_CSV = """\
+consumer.market_noise,consumer.wallet_revision
+0.4,0.05
+1.6,0.4
+0.9,0.2
+"""
+
+
+def test_posterior_draws_are_paired_samples_of_every_profile(tmp_path):
+    """With ``posterior = 2`` each replication runs on two draws: the samples are (draw, replication)
+    pairs, every profile of a sample shares its seed and parameters, and a cell's payoff is the
+    discounted revenue of a direct run on that draw."""
+    (tmp_path / "post.csv").write_text(POSTERIOR_CSV)
+    text = GAME.replace("replications = 2", 'replications = 1\nposterior = 2\nposterior_file = "post.csv"')
+    g = load_game(write_game(tmp_path, text)).restrict({"small": ["closed+no", "open+yes"]}, ["none"])
+    assert g.samples == 2 and g.runs() == 2 * 2 * 1 * 2
+    out = tmp_path / "out"
+    result = G.play(g, out, workers=1, progress=False)
+    assert result.payoffs.shape == (1, 2, 2, 2, 2)
+    body = json.loads((out / G.GAME_JSON).read_text())
+    assert body["posterior"]["draws"] == 2 and "2 posterior draws" in body["definitions"]["interval"]
+    cells = pd.DataFrame(body["cells"])
+    runs = pd.DataFrame(json.loads((out / "manifest.json").read_text())["runs"]).set_index("run_id")
+    cells["seed"] = runs.seed.loc[cells.run_id].to_numpy()
+    assert (cells.groupby("sample").seed.nunique() == 1).all() and cells.seed.nunique() == 2
+    draws = pd.read_csv(tmp_path / "post.csv")
+    c = cells[(cells["sample"] == 1) & (cells.profile == 3)].iloc[0]
+    row = draws.iloc[body["posterior"]["rows"][int(c.draw)]].to_dict()
+    overrides = {**row, **g.fixed, **g.regimes[0].overrides, **g.profile_overrides(g.profiles()[3])}
+    df, _ = simulate(g.base, steps=g.steps, seed=int(runs.seed[c.run_id]), overrides=overrides)
+    w = G.discount_weights(g.steps, g.discount_rate)
+    want = float((w * (df.revenue_small - df.expected_fine_small)).sum())
+    assert result.payoffs[(0, 1, *g.profiles()[3], 1)] == pytest.approx(want, rel=1e-12)
+    # the two draws differ, so the samples do too (parameter uncertainty reaches the intervals)
+    assert result.payoffs[0, 0, ..., 1].tolist() != result.payoffs[0, 1, ..., 1].tolist()
+
+
+def test_posterior_file_without_draws_is_one_line(tmp_path):
+    text = GAME.replace("replications = 2", 'replications = 2\nposterior_file = "post.csv"')
+    with pytest.raises(ConfigError, match="posterior_file.*allowed with a number of posterior draws"):
+        load_game(write_game(tmp_path, text))
+    text = GAME.replace("replications = 2", 'replications = 2\nposterior = 2\nposterior_file = "nope.csv"')
+    with pytest.raises(ConfigError, match="nope.csv.*file not found"):
+        G.plan_game(load_game(write_game(tmp_path, text)))
+
+
+def test_main_report_links_a_solved_game(played, tmp_path):
+    """A game under DIR/game/ (where `walled-gardens game` writes by default) is linked from the batch
+    report, with its equilibria per regime; `--game` links one elsewhere; a wrong --game is one line."""
+    import shutil
+
+    from model import batch, report
+
+    g, out, result = played
+    runs = tmp_path / "batch"
+    batch.run_batch(batch.plan([g.base], 1, steps=2, overrides=dict(g.fixed)), runs, workers=1, progress=False)
+    shutil.copytree(out, runs / "game" / "small_game")
+    text = report.build_report(runs).read_text()
+    assert "The platforms' policy game" in text and "href='game/small_game/game.html'" in text
+    assert (runs / "game" / "small_game" / "game.html").is_file()
+    eqs = pd.read_csv(out / G.EQUILIBRIA)
+    for regime in set(eqs.regime):
+        assert f"regime <code>{regime}</code>" in text
+    nash = eqs[eqs.nash & (eqs.kind == "pure")].profile
+    assert all(p in text for p in nash)
+    elsewhere = tmp_path / "elsewhere"
+    shutil.copytree(out, elsewhere)
+    shutil.rmtree(runs / "game")
+    res = CliRunner().invoke(app, ["report", str(runs), "--game", str(elsewhere)])
+    assert res.exit_code == 0, res.output
+    assert "href='../elsewhere/game.html'" in (runs / "report.html").read_text()
+    res = CliRunner().invoke(app, ["report", str(runs), "--game", str(tmp_path)])
+    assert res.exit_code != 0 and "not a solved game directory" in res.output and "Traceback" not in res.output
