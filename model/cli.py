@@ -270,13 +270,32 @@ def report(
 def write_report(out: Path, html: Path | None = None, band: str = "ci", series: bool = False,
                  games: list[Path] | None = None) -> Path:
     """The scenario comparison (linking solved games), or for a sweep the summary page (per-point
-    series only on request)."""
+    series only on request).  Runs with a damaged result file are left out of either page: one
+    warning on stderr names them."""
     from .report import build_report
-    from .sweep_report import build_sweep_page, is_sweep
+    from .sweep_report import build_sweep_page, is_sweep, skipped_runs
 
+    skipped = skipped_runs(out)
     if is_sweep(out):
-        return build_sweep_page(out, html, series=series)
-    return build_report(out, html, band=band, games=games)
+        path = build_sweep_page(out, html, series=series, skipped=skipped)
+    else:
+        path = build_report(out, html, band=band, games=games)
+    warn_skipped(skipped)
+    return path
+
+
+SKIPPED_SHOWN = 20  # run ids named in the warning; the page lists them all
+
+
+def warn_skipped(skipped: list[dict]) -> None:
+    """One warning line on stderr naming the runs whose damaged result files a report left out."""
+    if not skipped:
+        return
+    ids = [str(f["run_id"]) for f in skipped]
+    more = f" and {len(ids) - SKIPPED_SHOWN} more" if len(ids) > SKIPPED_SHOWN else ""
+    typer.secho(f"warning: {len(ids)} run(s) skipped, result file damaged or unreadable: "
+                f"{', '.join(ids[:SKIPPED_SHOWN])}{more} (listed in the report; rerun the batch to redo them)",
+                fg=typer.colors.YELLOW, err=True)
 
 
 SOLARA_ASSETS_MARKER = "@widgetti/solara-vuetify-app@10.1.1/.vendored"  # see scripts/vendor_solara_assets.sh
@@ -352,9 +371,11 @@ def explore(
                f"{len(res.failed)} failed) in {res.elapsed:.1f}s by the {route} route")
     typer.echo(discovery.story(res.discovery))
     if report:
-        from .sweep_report import build_sweep_page
+        from .sweep_report import build_sweep_page, skipped_runs
 
-        typer.echo(f"report: {build_sweep_page(out)}")
+        skipped = skipped_runs(out)
+        typer.echo(f"report: {build_sweep_page(out, skipped=skipped)}")
+        warn_skipped(skipped)
     if res.failed:
         fail(f"{len(res.failed)} run(s) failed; tracebacks in {out / 'failed'}/; rerun the same command to retry them",
              code=1)

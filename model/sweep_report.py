@@ -43,6 +43,24 @@ def is_sweep(out_dir: Path | str) -> bool:
 
 
 # --------------------------------------------------------------------------- data
+def skipped_runs(out_dir: Path | str) -> list[dict]:
+    """Runs of the batch in ``out_dir`` whose result file exists but is damaged (see
+    :func:`model.batch.unreadable_runs`): left out of the page, and named on it."""
+    out = Path(out_dir)
+    if not (out / batch.MANIFEST).is_file():
+        return []
+    return batch.unreadable_runs(out, batch.read_manifest(out).get("runs", []))
+
+
+def _skipped_html(skipped: list[dict]) -> str:
+    if not skipped:
+        return ""
+    items = "".join(f"<li><code>{html.escape(str(f['run_id']))}</code>: {html.escape(str(f['error']))}</li>"
+                    for f in skipped)
+    return (f"<h2>Skipped runs ({len(skipped)})</h2><p>Their result files are damaged or unreadable, so the "
+            f"page leaves them out; rerun the batch to redo them.</p><ul>{items}</ul>")
+
+
 def _sweep_table(out: Path) -> tuple[dict, pd.DataFrame, list[str], list[str], pd.DataFrame]:
     """A batch sweep as (manifest, one row per scenario x point, input columns, outcome columns, the
     runs' long data): each metric's mean over the last ticks of a run, then over replications."""
@@ -272,12 +290,15 @@ def _box_table(boxes: list[dict]) -> str:
 
 
 def build_sweep_page(out_dir: Path | str, path: Path | str | None = None, series: bool = False,
-                     title: str | None = None) -> Path:
+                     title: str | None = None, skipped: list[dict] | None = None) -> Path:
     """Write the summary page of the sweep or exploration in ``out_dir`` (default
-    ``out_dir/report.html``); ``series`` adds every run's time series."""
+    ``out_dir/report.html``); ``series`` adds every run's time series.  Runs with a damaged
+    result file (``skipped``, default :func:`skipped_runs`) are left out and listed."""
     out = Path(out_dir)
     if not is_sweep(out):
         raise ConfigError(f"{out}: not a sweep (no parameter points) or an exploration")
+    if skipped is None:
+        skipped = skipped_runs(out)
     explored = (out / EXPLORE_JSON).is_file()
     found: dict = {}
     if explored:
@@ -352,7 +373,8 @@ def build_sweep_page(out_dir: Path | str, path: Path | str | None = None, series
         body.append("<p>No inputs vary: nothing to summarise.</p>")
     page = (f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
             f"<meta name='viewport' content='width=device-width, initial-scale=1'><style>{CSS}</style></head><body>"
-            f"<h1>{html.escape(title)}</h1><p class='meta'>{head}</p>{''.join(body)}</body></html>")
+            f"<h1>{html.escape(title)}</h1><p class='meta'>{head}</p>{''.join(body)}{_skipped_html(skipped)}"
+            "</body></html>")
     target = Path(path) if path is not None else out / "report.html"
     target.parent.mkdir(parents=True, exist_ok=True)
     batch._atomic_write(target, lambda fh: fh.write(page.encode("utf-8")))  # readers never see half a page
@@ -369,4 +391,4 @@ def _paired_view(table: pd.DataFrame, outcomes: list[str]) -> pd.DataFrame:
     return table
 
 
-__all__ = ["build_sweep_page", "is_sweep"]
+__all__ = ["build_sweep_page", "is_sweep", "skipped_runs"]

@@ -106,3 +106,28 @@ def test_report_command_summarises_a_sweep_and_compares_plain_batches(lhs_sweep,
     res = CliRunner().invoke(app, ["report", str(plain)])
     assert res.exit_code == 0, res.output
     assert "<h2>Sensitivity</h2>" not in (plain / "report.html").read_text()
+
+
+@pytest.mark.parametrize("points", [2, 1], ids=["sweep", "scenarios"])
+def test_report_names_damaged_runs(tmp_path, points):
+    """A truncated run file is left out of either report kind and named: one warning line on
+    stderr with its run id, and on the page."""
+    from typer.testing import CliRunner
+
+    from model.cli import app
+
+    grid = batch.sweep_points(batch.parse_grid(["consumer.g_direct=1,3"])) if points > 1 else None
+    p = batch.plan([SCENARIOS / "baseline.toml"], 2, steps=3, overrides=TINY, points=grid)
+    out = tmp_path / "b"
+    batch.run_batch(p, out, workers=2, progress=False)
+    runs = batch.read_manifest(out)["runs"]
+    bad = runs[0]["run_id"]
+    path = batch.run_path(out, bad)
+    path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+    res = CliRunner().invoke(app, ["report", str(out)])
+    assert res.exit_code == 0, res.output
+    warnings = [line for line in res.stderr.splitlines() if line.startswith("warning:")]
+    assert len(warnings) == 1 and bad in warnings[0] and "1 run(s) skipped" in warnings[0], res.stderr
+    assert all(r["run_id"] not in warnings[0] for r in runs[1:])
+    assert is_sweep(out) == (points > 1)
+    assert bad in (out / "report.html").read_text()
