@@ -16,6 +16,7 @@ import pytest
 
 from model import config
 from model.agents import Consumer, Merchant
+from model.batch import derive_seed
 from model.model import DEFAULT_SCENARIO, WalledGardens
 
 from conftest import ROOT, SCENARIOS
@@ -124,6 +125,26 @@ def test_mesa_batch_run_iterations_give_different_runs():
                               display_progress=False)
     assert len({r["seed"] for r in rows}) == 3
     assert len({round(r["pay_share_value_alipay"], 12) for r in rows}) == 3
+
+
+def test_mesa_batch_run_on_seeds_derived_from_the_model_seed_is_reproducible():
+    seeds = WalledGardens.seeds(3)  # from the scenario's size.seed, as the project's batch derives them
+    master = config.load(BASE).size.seed
+    assert seeds == WalledGardens.seeds(3, master)
+    assert seeds == [derive_seed(master, "baseline", r, common=True) for r in range(3)]
+
+    def outcomes():
+        rows = mesa.batch_run(WalledGardens, {"overrides": [TINY], "agents": [False]}, rng=seeds, max_steps=3,
+                              display_progress=False)
+        return [(r["seed"], r["pay_share_value_alipay"]) for r in rows]
+
+    first = outcomes()
+    assert [s for s, _ in first] == seeds and len({v for _, v in first}) == 3
+    assert outcomes() == first
+    with warnings.catch_warnings(), pytest.raises(ValueError, match=r"rng=WalledGardens.seeds\(N, 5\)"):
+        warnings.simplefilter("ignore", DeprecationWarning)  # iterations=N passes seed=None, which would drop rng=5
+        mesa.batch_run(WalledGardens, {"overrides": [TINY], "rng": [5]}, iterations=2, max_steps=1,
+                       display_progress=False)
 
 
 def test_default_scenario_is_found_from_any_working_directory(tmp_path):
