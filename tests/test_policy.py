@@ -17,6 +17,7 @@ import pytest
 from model import config
 from model.agents import Consumer, Merchant
 from model.batch import derive_seed
+from model.consumers import ConsumerPopulation
 from model.model import DEFAULT_SCENARIO, WalledGardens
 
 from conftest import ROOT, SCENARIOS
@@ -163,6 +164,20 @@ def test_agent_reporters_on_request():
     merchants = df.xs(2, level="Step").dropna(subset=["listings"])
     assert len(merchants) == 100 and set(merchants["exclusive"].unique()) <= {True, False}
     assert (m.results()["pay_share_value_alipay"] > 0).all()
+
+
+def test_agent_reporters_read_one_consumer_not_the_whole_population(monkeypatch):
+    """Each view reads its own row: unpacking all N consumers' sets per agent made collection O(N^2)."""
+    m = WalledGardens(BASE, seed=1, overrides=TINY, agent_reporters=True)
+    m.step()
+    holds, uses, market = m.consumers.holds, m.consumers.uses, m.market
+    expected = {i: ([w for w, h in zip(market.wallets, holds[i]) if h],
+                    [k for k, u in zip(market.marketplaces, uses[i]) if u]) for i in range(m.consumers.n)}
+    for name in ("holds", "uses"):
+        monkeypatch.setattr(ConsumerPopulation, name, property(lambda self: pytest.fail("a view unpacked everybody")))
+    assert {a.idx: (a.wallets, a.marketplaces) for a in m.agents_by_type[Consumer]} == expected
+    m.step()  # the agent reporters too
+    assert len(m.datacollector.get_agent_vars_dataframe().xs(2, level="Step").dropna(subset=["marketplaces"])) == 1000
 
 
 def test_consumers_and_merchants_are_views_that_say_so():
