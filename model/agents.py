@@ -378,13 +378,13 @@ class Consumer(_View):
 
     @property
     def wallets(self) -> list[str]:
-        held = self.model.consumers.holds[self.idx]
-        return [w for w, h in zip(self.model.market.wallets, held) if h]
+        held = int(self.model.consumers.held[self.idx])  # this consumer's set only (``holds`` unpacks everybody's)
+        return [w for j, w in enumerate(self.model.market.wallets) if held >> j & 1]
 
     @property
     def marketplaces(self) -> list[str]:
-        used = self.model.consumers.uses[self.idx]
-        return [k for k, u in zip(self.model.market.marketplaces, used) if u]
+        used = int(self.model.consumers.used[self.idx])
+        return [k for j, k in enumerate(self.model.market.marketplaces) if used >> j & 1]
 
     @property
     def main_wallet(self) -> str | None:

@@ -13,8 +13,9 @@ from .rules import reach
 SHARE_LEVELS = (0.5, 0.9)  # payment value shares whose first time reached is a metric
 
 #: per-agent values collected on request (``WalledGardens(agent_reporters=True)``); each is one
-#: Python call per agent per tick, about 1 microsecond: some 90 ms a tick at 20,000 consumers
-#: and 2,000 merchants, against about 2 ms for the tick itself
+#: Python call per agent per tick, 5-7 microseconds an agent for the four: 105-165 ms a tick
+#: at the default 20,000 consumers and 2,000 merchants, against 4-6 ms for the tick without them
+#: (``benchmarks/bench_agent_reporters.py``: medians of 10 ticks, 6 repeats, 2 shared cores, 2026-12-03)
 AGENT_REPORTERS = {
     "main_wallet": lambda a: getattr(a, "main_wallet", None),
     "marketplaces": lambda a: ",".join(a.marketplaces) if hasattr(a, "marketplaces") else None,

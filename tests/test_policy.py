@@ -16,6 +16,8 @@ import pytest
 
 from model import config
 from model.agents import Consumer, Merchant
+from model.batch import derive_seed
+from model.consumers import ConsumerPopulation
 from model.model import DEFAULT_SCENARIO, WalledGardens
 
 from conftest import ROOT, SCENARIOS
@@ -126,6 +128,26 @@ def test_mesa_batch_run_iterations_give_different_runs():
     assert len({round(r["pay_share_value_alipay"], 12) for r in rows}) == 3
 
 
+def test_mesa_batch_run_on_seeds_derived_from_the_model_seed_is_reproducible():
+    seeds = WalledGardens.seeds(3)  # from the scenario's size.seed, as the project's batch derives them
+    master = config.load(BASE).size.seed
+    assert seeds == WalledGardens.seeds(3, master)
+    assert seeds == [derive_seed(master, "baseline", r, common=True) for r in range(3)]
+
+    def outcomes():
+        rows = mesa.batch_run(WalledGardens, {"overrides": [TINY], "agents": [False]}, rng=seeds, max_steps=3,
+                              display_progress=False)
+        return [(r["seed"], r["pay_share_value_alipay"]) for r in rows]
+
+    first = outcomes()
+    assert [s for s, _ in first] == seeds and len({v for _, v in first}) == 3
+    assert outcomes() == first
+    with warnings.catch_warnings(), pytest.raises(ValueError, match=r"rng=WalledGardens.seeds\(N, 5\)"):
+        warnings.simplefilter("ignore", DeprecationWarning)  # iterations=N passes seed=None, which would drop rng=5
+        mesa.batch_run(WalledGardens, {"overrides": [TINY], "rng": [5]}, iterations=2, max_steps=1,
+                       display_progress=False)
+
+
 def test_default_scenario_is_found_from_any_working_directory(tmp_path):
     code = "from model.model import WalledGardens; print(WalledGardens(overrides={'size.consumers': 500, 'size.merchants': 50}).cfg.name)"
     out = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True,
@@ -142,6 +164,20 @@ def test_agent_reporters_on_request():
     merchants = df.xs(2, level="Step").dropna(subset=["listings"])
     assert len(merchants) == 100 and set(merchants["exclusive"].unique()) <= {True, False}
     assert (m.results()["pay_share_value_alipay"] > 0).all()
+
+
+def test_agent_reporters_read_one_consumer_not_the_whole_population(monkeypatch):
+    """Each view reads its own row: unpacking all N consumers' sets per agent made collection O(N^2)."""
+    m = WalledGardens(BASE, seed=1, overrides=TINY, agent_reporters=True)
+    m.step()
+    holds, uses, market = m.consumers.holds, m.consumers.uses, m.market
+    expected = {i: ([w for w, h in zip(market.wallets, holds[i]) if h],
+                    [k for k, u in zip(market.marketplaces, uses[i]) if u]) for i in range(m.consumers.n)}
+    for name in ("holds", "uses"):
+        monkeypatch.setattr(ConsumerPopulation, name, property(lambda self: pytest.fail("a view unpacked everybody")))
+    assert {a.idx: (a.wallets, a.marketplaces) for a in m.agents_by_type[Consumer]} == expected
+    m.step()  # the agent reporters too
+    assert len(m.datacollector.get_agent_vars_dataframe().xs(2, level="Step").dropna(subset=["marketplaces"])) == 1000
 
 
 def test_consumers_and_merchants_are_views_that_say_so():
