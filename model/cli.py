@@ -261,8 +261,10 @@ def report(
         fail(f"{out}: not a directory (a batch directory written by `walled-gardens batch`)")
     if html is not None and html.is_dir():
         fail(f"--html {html}: is a directory; give a file name, e.g. {html / 'report.html'}")
+    from .game_report import is_solved
+
     for g in game or []:
-        if not (g / "game.json").is_file() or not (g / "equilibria.csv").is_file():
+        if not is_solved(g):
             fail(f"--game {g}: not a solved game directory (run `walled-gardens game GAME.toml --out {g}`)")
     typer.echo(f"report: {write_report(out, html, band=band, series=series, games=game)}")
 
@@ -279,7 +281,7 @@ def write_report(out: Path, html: Path | None = None, band: str = "ci", series: 
     if is_sweep(out):
         path = build_sweep_page(out, html, series=series, skipped=skipped)
     else:
-        path = build_report(out, html, band=band, games=games)
+        path = build_report(out, html, band=band, games=games, skipped=skipped)
     warn_skipped(skipped)
     return path
 

@@ -109,13 +109,18 @@ def _setup(body: dict) -> str:
                       for r in g["regimes"])
     fixed = html.escape(_keys(g["fixed"])) or "none"
     post = body.get("posterior")
-    runs = (f"{g['replications']} replications x {post['draws']} posterior draws of "
-            f"<code>{html.escape(Path(post['file']).name)}</code> (parameter and seed uncertainty)"
-            if post else f"{g['replications']} replications (seed noise only: one parameter point)")
+    runs = (f"{_runs(body)} of <code>{html.escape(Path(post['file']).name)}</code> (parameter and seed uncertainty)"
+            if post else f"{_runs(body)} (seed noise only: one parameter point)")
     return (f"<p>Base scenario <code>{html.escape(Path(g['base']).name)}</code>; {runs} "
             f"of {g['steps']} ticks per profile and regime; master seed {g['seed']}; keys set in every run: "
             f"{fixed}.</p><h3>Players and strategies</h3><ul>{''.join(items)}</ul>"
             f"<h3>Regimes</h3><ul>{regimes}</ul>")
+
+
+def _runs(body: dict) -> str:
+    """``2 replications x 5 posterior draws`` (or ``10 replications``) of a game.json body."""
+    post = body.get("posterior")
+    return f"{body['game']['replications']} replications" + (f" x {post['draws']} posterior draws" if post else "")
 
 
 def _keys(d: dict) -> str:
@@ -170,13 +175,18 @@ table.t td,table.t th{{border-bottom:1px solid #ddd;padding:2px 6px;text-align:r
 
 
 # --------------------------------------------------------------------------- the main report's link
+def is_solved(game_dir: Path) -> bool:
+    """A directory `walled-gardens game` has run and solved (its game.json and equilibria.csv)."""
+    return (game_dir / GAME_JSON).is_file() and (game_dir / EQUILIBRIA).is_file()
+
+
 def find_games(out: Path | str) -> list[Path]:
     """Solved game directories under a batch directory: ``out/game/*`` (where ``walled-gardens game``
     writes by default, so ``results/report.html`` finds ``results/game/taobao_deals``)."""
     root = Path(out) / "game"
     if not root.is_dir():
         return []
-    return sorted(d for d in root.iterdir() if (d / GAME_JSON).is_file() and (d / EQUILIBRIA).is_file())
+    return sorted(d for d in root.iterdir() if is_solved(d))
 
 
 def games_section(games: list[Path], report: Path) -> str:
@@ -201,12 +211,9 @@ def games_section(games: list[Path], report: Path) -> str:
                               for p, s in zip(e.profile, e.status)) or "no equilibrium"
             lines.append(f"<li>regime <code>{html.escape(str(regime))}</code>: {found}"
                          + (f"; {near} profile(s) within noise of one" if near else "") + "</li>")
-        post = body.get("posterior")
-        runs = (f"{body['game']['replications']} replications x {post['draws']} posterior draws" if post
-                else f"{body['game']['replications']} replications")
         href = Path(os.path.relpath(page, report.parent)).as_posix()
         items.append(f"<li><a href='{html.escape(href)}'><b>{html.escape(body['game']['name'])}</b></a>: "
-                     f"{html.escape(body['game'].get('description', ''))} ({runs} per profile)<ul>{''.join(lines)}</ul></li>")
+                     f"{html.escape(body['game'].get('description', ''))} ({_runs(body)} per profile)<ul>{''.join(lines)}</ul></li>")
     return ("<h2>The platforms' policy game</h2><p class='meta'>Solved games (<code>walled-gardens game</code>): "
             "each link opens the game's page (payoff matrices, regrets, the cost of walled gardens per "
             f"regime).</p><ul>{''.join(items)}</ul>")

@@ -193,9 +193,11 @@ def reference_group(stats: list[GroupStats], reference: str | None = None) -> Gr
 
 
 # --------------------------------------------------------------------------- reading
-def collect(out: Path | str, band: str = "ci") -> tuple[dict, list[GroupStats], list[Metric], list[dict]]:
+def collect(out: Path | str, band: str = "ci", damaged: list[dict] | None = None
+            ) -> tuple[dict, list[GroupStats], list[Metric], list[dict]]:
     """Read the batch in ``out`` group by group: (manifest, stats per group, metrics, failures).
-    With posterior draws the band and the end-state interval are percentile ranges whatever ``band``."""
+    With posterior draws the band and the end-state interval are percentile ranges whatever ``band``.
+    ``damaged``: the runs whose result file is damaged, if already checked (default: checked here)."""
     if band not in BANDS:
         raise ConfigError(f"--band {band!r}: allowed: {list(BANDS)}")
     out = Path(out)
@@ -207,7 +209,8 @@ def collect(out: Path | str, band: str = "ci") -> tuple[dict, list[GroupStats], 
     by_group: dict[str, list[dict]] = {}
     for r in runs:
         by_group.setdefault(r["group"], []).append(r)
-    damaged = batch.unreadable_runs(out, runs)  # damaged result files: skipped and named
+    if damaged is None:
+        damaged = batch.unreadable_runs(out, runs)  # damaged result files: skipped and named
     skip = {f["run_id"] for f in damaged}
     dset = batch.dataset(out, [r["run_id"] for r in runs if r["run_id"] not in skip])
     columns = dset.schema.names if dset is not None else []
@@ -333,13 +336,15 @@ def _write_csv(df: pd.DataFrame, fh, header: bool) -> None:
 
 # --------------------------------------------------------------------------- the page
 def build_report(out: Path | str, path: Path | str | None = None, band: str = "ci",
-                 title: str = "walled-gardens: scenario comparison", games: list[Path] | None = None) -> Path:
+                 title: str = "walled-gardens: scenario comparison", games: list[Path] | None = None,
+                 skipped: list[dict] | None = None) -> Path:
     """Write the HTML report (default ``out/report.html``) and the CSV tables beside the runs.  Solved
-    games (``games``, and those under ``out/game/``) are linked from it."""
+    games (``games``, and those under ``out/game/``) are linked from it.  Runs with a damaged result
+    file (``skipped``, if already checked) are left out and listed."""
     from . import game_report, report_figures, report_text
 
     out = Path(out)
-    manifest, stats, metrics, failures = collect(out, band)
+    manifest, stats, metrics, failures = collect(out, band, skipped)
     if not any(gs.done for gs in stats):
         raise ConfigError(f"{out}: no finished runs to report yet")
     info = scenario_info(manifest)
