@@ -22,7 +22,7 @@ import warnings
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import stats
+from scipy.special import stdtrit  # the t quantile; scipy.stats takes seconds to import
 
 TIE = 1e-12  # relative size of a payoff difference that counts as exactly zero
 MIXED_SUPPORT_LIMIT = 2**20  # support pairs beyond which support enumeration is not attempted
@@ -42,7 +42,7 @@ def mean_ci(x: np.ndarray, axis: int = 0) -> tuple[np.ndarray, np.ndarray, np.nd
     if n < 2:
         nan = np.full_like(m, np.nan)
         return m, nan, nan
-    half = stats.t.ppf(0.975, n - 1) * x.std(axis=axis, ddof=1) / np.sqrt(n)
+    half = stdtrit(n - 1, 0.975) * x.std(axis=axis, ddof=1) / np.sqrt(n)
     return m, m - half, m + half
 
 

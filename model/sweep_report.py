@@ -6,7 +6,9 @@ response surface for a two-key grid), sensitivity bars (the workbench's extra-tr
 Sobol indices for a Sobol design), the PRIM boxes with their coverage/density trade-off, and the
 spread of the runs over time (median and 5-95 % band per tick).  Each run's own time series is
 drawn only on request (``series=True``).  Numbers are sent as float32 typed arrays and plotly.js
-is embedded once, so the page opens without a network.
+is embedded once, so the page opens without a network.  A batch sweep's feature scores are
+computed once (by the batch's own report) and kept in ``DIR/discovery.json`` under a digest of the
+table they came from, so a later ``report DIR`` needs neither scikit-learn nor the workbench.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ import pandas as pd
 
 from . import batch, discovery
 from .config import ConfigError
-from .explore import EXPLORE_JSON, EXPERIMENTS, read_exploration
+from .explore import DISCOVERY, EXPLORE_JSON, EXPERIMENTS, read_exploration
 
 END_TICKS = 12  # a sweep's outcome: a metric's mean over the last 12 ticks
 SWEEP_METRICS = ["reach_mean", "hhi_value", "merchant_exclusive_share", "consumer_wallet_multihoming",
@@ -28,6 +30,7 @@ SWEEP_METRICS = ["reach_mean", "hhi_value", "merchant_exclusive_share", "consume
 TIME_METRICS = ["reach_mean", "hhi_value"]
 MAX_SCATTER_INPUTS = 8  # the inputs with the highest feature scores get a scatter column
 BINS = 10
+SCORE_SEED = 0  # the extra trees' seed: the same runs give the same scores
 
 
 def is_sweep(out_dir: Path | str) -> bool:
@@ -100,6 +103,37 @@ def _time_bands(df: pd.DataFrame, metrics: list[str]) -> pd.DataFrame:
     q = df.groupby("tick")[cols].quantile([0.05, 0.5, 0.95]).unstack()
     q.columns = [f"{m}|{p}" for m, p in q.columns]
     return q.reset_index()
+
+
+def sweep_scores(out: Path, table: pd.DataFrame, inputs: list[str], outcomes: list[str]) -> dict:
+    """Feature scores of a batch sweep's outcomes, cached whole in ``DIR/discovery.json`` under a
+    digest of the table they were computed from: the batch's own report computes them once, and a
+    later ``report DIR`` reuses them (no scikit-learn or workbench import) until the runs change."""
+    key = _table_key(table[[*inputs, *outcomes]])
+    path = out / DISCOVERY
+    try:
+        cached = json.loads(path.read_text())
+    except (OSError, ValueError):
+        cached = {}
+    if isinstance(cached, dict) and cached.get("key") == key and isinstance(cached.get("feature_scores"), dict):
+        return cached["feature_scores"]
+    scores = {o: discovery.feature_scores(discovery.inputs(table, inputs), table[o].to_numpy(), SCORE_SEED)
+              for o in outcomes}
+    body = {"key": key, "feature_scores": scores}
+    try:
+        batch._atomic_write(path, lambda fh: fh.write(json.dumps(body, indent=1).encode("utf-8")))
+    except OSError:
+        pass  # a read-only batch directory: the page is still written where asked, uncached
+    return scores
+
+
+def _table_key(table: pd.DataFrame) -> str:
+    """Digest of a table's columns and values, and of the scoring settings."""
+    import hashlib
+
+    h = hashlib.sha256(json.dumps([list(map(str, table.columns)), discovery.TREES, SCORE_SEED]).encode())
+    h.update(pd.util.hash_pandas_object(table, index=False).to_numpy().tobytes())
+    return h.hexdigest()
 
 
 # --------------------------------------------------------------------------- figures
@@ -318,8 +352,7 @@ def build_sweep_page(out_dir: Path | str, path: Path | str | None = None, series
         manifest, table, inputs, outcomes, long = _sweep_table(out)
         inputs = [i for i in inputs if table[i].nunique() > 1]
         color = "scenario" if table["scenario"].nunique() > 1 else None
-        scores = {o: discovery.feature_scores(discovery.inputs(table, inputs), table[o].to_numpy(), 0)
-                  for o in outcomes}
+        scores = sweep_scores(out, table, inputs, outcomes)
         head = (f"Sweep of {len(manifest.get('points') or [])} points x {len(manifest.get('scenarios', []))} "
                 f"scenario(s) x {manifest.get('replications')} replication(s) (common random numbers across "
                 f"points); outcomes are means over the last {END_TICKS} ticks, then over replications.")

@@ -131,3 +131,27 @@ def test_report_names_damaged_runs(tmp_path, points):
     assert all(r["run_id"] not in warnings[0] for r in runs[1:])
     assert is_sweep(out) == (points > 1)
     assert bad in (out / "report.html").read_text()
+
+
+def test_sweep_scores_are_cached_until_the_runs_change(lhs_sweep, tmp_path, monkeypatch):
+    """The batch's report computes a sweep's feature scores once into DIR/discovery.json; a later
+    report reuses them without scoring again, and scores afresh when a run changes."""
+    import shutil
+
+    out = tmp_path / "copy"
+    shutil.copytree(lhs_sweep, out)
+    (out / "discovery.json").unlink(missing_ok=True)
+    first = build_sweep_page(out, tmp_path / "a.html").read_text()
+    cached = json.loads((out / "discovery.json").read_text())
+    assert set(cached) == {"key", "feature_scores"} and cached["feature_scores"]
+
+    def no_scoring(*args, **kwargs):
+        raise AssertionError("scored again although the runs did not change")
+
+    monkeypatch.setattr(discovery, "feature_scores", no_scoring)
+    uuid = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")  # plotly's div ids
+    assert uuid.sub("", build_sweep_page(out, tmp_path / "b.html").read_text()) == uuid.sub("", first)
+    gone = batch.read_manifest(out)["runs"][0]["run_id"]
+    batch.run_path(out, gone).unlink()  # one point fewer: the table and so the key change
+    with pytest.raises(AssertionError, match="scored again"):
+        build_sweep_page(out, tmp_path / "c.html")
