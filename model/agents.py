@@ -314,12 +314,14 @@ class Regulator(mesa.Agent):
                          f"{rate:.0%} of annual revenue")
 
     def _flag_predation(self, seen: regulation.Observation) -> None:
-        cost = dict(zip(self.model.market.marketplaces, self.model.market.cost))
+        mk = self.model.market
+        cost, pt = dict(zip(mk.marketplaces, mk.cost)), dict(zip(mk.marketplaces, mk.pass_through))
         for p in self.model.platforms:
-            predatory = seen.share[p.name] >= self.policy.gatekeeper_share and regulation.below_cost(p.policy, cost)
+            below = regulation.below_cost(p.policy, cost, pt)
+            predatory = seen.share[p.name] >= self.policy.gatekeeper_share and below
             if predatory and p.name not in self._flagged:
                 self.log("flag_predatory_pricing", p.name, note=f"share {seen.share[p.name]:.2f}; below cost on "
-                         + ", ".join(regulation.below_cost(p.policy, cost)))
+                         + ", ".join(below))
             (self._flagged.add if predatory else self._flagged.discard)(p.name)
 
     def _investigate(self, seen: regulation.Observation) -> None:

@@ -154,7 +154,7 @@ class MarketplaceConfig(_Strict):
     accepts: list[str] = Field(default_factory=list)  # wallets accepted at checkout
     host: str | None = None  # platform whose super-app hosts this mini-program
     listings_from: str | None = None  # marketplace whose merchants appear here
-    pass_through: Probability = 0.5  # share of commission passed on to prices
+    pass_through: Probability = 0.5  # share of commission passed on to prices (merchants receive 1 + pt c, 7.6)
     consumer_price: Annotated[float, Field(ge=-0.5, le=1.0)] = 0.0  # charged to buyers, share of goods value (< 0: subsidy)
     margin: Annotated[float, Field(gt=0, le=1)] | None = None  # mean gross margin of goods sold here (None: merchant.margin_mean)
     cost: Annotated[float, Field(ge=0, le=0.5)] = 0.0  # the platform's own cost per unit of sales

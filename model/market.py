@@ -178,7 +178,7 @@ class Market:
     # -- the policies in force -------------------------------------------------------
     @cached_property
     def commission(self) -> np.ndarray:
-        """[K] commission on sales."""
+        """[K] commission on merchants' receipts (7.6)."""
         return self._market_policy("commission")
 
     @cached_property

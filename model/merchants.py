@@ -90,10 +90,11 @@ class MerchantPopulation:
         return self.flows
 
     def losses(self, market: Market) -> tuple[np.ndarray, np.ndarray]:
-        """([M] making a loss, [M] ... while listed where commission and wallet fee exceed its margin)."""
+        """([M] making a loss, [M] ... while listed where commission and wallet fee, net of the pass-through,
+        exceed its margin: settlement.unit_cost)."""
         loss = self.profit < 0
         fee = self.flows.wallet_fee_k if self.flows is not None else market.accepted_fee
-        under = ((self.margins < market.commission + fee) & self.lists & market.listable).any(axis=1)
+        under = ((self.margins < settlement.unit_cost(market, fee)) & self.lists & market.listable).any(axis=1)
         return loss, loss & under
 
     @property

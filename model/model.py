@@ -196,12 +196,11 @@ class WalledGardens(mesa.Model):
         """Pay merchants, collect commissions and wallet fees; platforms book revenue."""
         buy = self.last_purchases
         self.flows = self.merchants.sell(self.market, buy.gmv, buy.market_wallet, int(self.time))
-        revenue = settlement.platform_revenue(self.flows, buy.gmv, buy.commerce_value, self.market,
-                                              len(self.platforms))
+        revenue = settlement.platform_revenue(self.flows, buy.gmv, self.market, len(self.platforms))
         self.observed = self.observe()
         expected = self.regulator.expected_fines(self.observed)
-        subsidies = np.bincount(self.market.market_owner, np.maximum(self.flows.sold - buy.gmv, 0),
-                                minlength=len(self.platforms))  # paid to buyers: goods' value beyond their spending
+        subsidies = np.bincount(self.market.market_owner, np.maximum(self.flows.receipts - buy.gmv, 0),
+                                minlength=len(self.platforms))  # paid to buyers: receipts beyond their spending
         for p, r, s in zip(self.platforms, revenue.tolist(), subsidies.tolist()):
             p.book(r, s, expected[p.name])
 

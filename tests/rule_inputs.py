@@ -11,10 +11,11 @@ from model.policy import PlatformPolicy
 
 
 def synthetic_config(rng: np.random.Generator, groups: int, markets: int, wallets: int,
-                     mini: bool = True, **consumer) -> config.ScenarioConfig:
+                     mini: bool = True, prices: bool = False, **consumer) -> config.ScenarioConfig:
     """A scenario of ``groups`` alliances (one platform each, the first running a super-app),
     ``markets`` stand-alone marketplaces spread over them, ``wallets`` wallets, and optionally a
-    mini-program inside the super-app mirroring another alliance's marketplace."""
+    mini-program inside the super-app mirroring another alliance's marketplace; with ``prices``
+    random pass-through and prices to buyers (subsidies too) on the stand-alone marketplaces."""
     wallet_names = [f"w{i}" for i in range(wallets)]
     platforms: dict = {}
     for g in range(max(groups, wallets)):
@@ -31,6 +32,9 @@ def synthetic_config(rng: np.random.Generator, groups: int, markets: int, wallet
         platforms[owner].setdefault("marketplaces", {})[f"m{j}"] = {
             "quality": float(rng.normal(1, 1)), "commission": float(rng.random() * 0.2), "accepts": accepts,
             "ticket": float(0.2 + rng.random() * 2), "fixed_fee": float(rng.random() * 0.05 * (rng.random() < 0.3))}
+        if prices:
+            platforms[owner]["marketplaces"][f"m{j}"] |= {"pass_through": float(rng.random()),
+                                                          "consumer_price": float(rng.uniform(-0.3, 0.3))}
     if mini and groups > 1:
         source = next((j for j, o in enumerate(owners) if o != "p0"), None)
         if source is not None:

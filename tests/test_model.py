@@ -65,12 +65,19 @@ def check_invariants(m: WalledGardens) -> None:
     assert (m.consumers.budget > 0).all()
     assert all(p.cash >= 0 and p.fines >= 0 for p in m.platforms)
     assert m.regulator.fines_total == pytest.approx(sum(p.fines for p in m.platforms))
-    # money conservation in the last tick: spending = merchants' gross sales; fees paid = platform income
-    buy, flows = m.last_purchases, m.flows
-    assert m.merchants.sales.sum() == pytest.approx(buy.gmv.sum(), rel=1e-9)
-    fees_paid = (m.merchants.sales * flows.wallet_fee_k[None, :]).sum()
-    assert fees_paid == pytest.approx(buy.commerce_value @ m.market.wallet_fee, rel=1e-9)
-    income = flows.commission.sum() + flows.fixed.sum() + fees_paid
+    # money conservation in the last tick (7.6): spending = merchants' receipts (goods x (1 + pt c)) +
+    # the platforms' buyer-side take; fees paid on receipts = platform income
+    buy, flows, mk = m.last_purchases, m.flows, m.market
+    goods = m.merchants.sales  # [M, K] at base prices
+    assert goods.sum() == pytest.approx((buy.gmv / (1 + mk.pass_through * mk.commission + mk.consumer_price)).sum(),
+                                        rel=1e-9)
+    receipts = goods * (1 + mk.pass_through * mk.commission)[None, :]
+    assert receipts.sum() + mk.consumer_price @ goods.sum(axis=0) == pytest.approx(buy.gmv.sum(), rel=1e-9)
+    fees_paid = (receipts * flows.wallet_fee_k[None, :]).sum()
+    assert fees_paid == pytest.approx(flows.wallet_receipts @ mk.wallet_fee, rel=1e-9)
+    assert (receipts * mk.commission[None, :]).sum() == pytest.approx(flows.commission.sum(), rel=1e-9)
+    income = (flows.commission.sum() + flows.fixed.sum() + fees_paid + buy.gmv.sum() - receipts.sum()
+              - mk.cost @ goods.sum(axis=0))
     assert sum(p.revenue for p in m.platforms) == pytest.approx(income, rel=1e-9)
     assert buy.commerce_value.sum() == pytest.approx(buy.gmv.sum(), rel=1e-9)
 

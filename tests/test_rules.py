@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from scipy import stats
 
-from model import bits
+from model import bits, config
 from model.rules import checkout, enforcement, listing, marketplaces, reach, settlement, wallets
 
 from rule_inputs import consumer_state, synthetic_config, synthetic_market
@@ -256,31 +256,85 @@ def test_defying_and_traffic_factor_follow_their_definitions(seed, dims):
     assert enforcement.traffic_factor(c, False, 0.0) == 1.0
 
 
-@settings(**SETTINGS)
-@given(seed=seeds, dims=shape())
-def test_settlement_splits_all_sales_and_profit_adds_up(seed, dims):
-    rng = np.random.default_rng(seed)
-    cfg = synthetic_config(rng, *dims)
-    mk = synthetic_market(cfg)
-    M, K, W = 150, mk.n_markets, mk.n_wallets
+def _settlement_case(rng, mk, M=150):
+    K, W = mk.n_markets, mk.n_wallets
     listed = (rng.random((M, K)) < 0.5).astype(float)
     weight, margins = rng.lognormal(0, 0.6, M), rng.random((M, K)) * 0.3
     factor = rng.choice([0.3, 1.0, 1.3], M)
     market_wallet = rng.random((K, W)) * mk.accepts
-    spend = market_wallet.sum(axis=1)
-    gmv = spend / (1 + mk.consumer_price)
-    n_listings = listed.sum(axis=1)
+    return listed, weight, margins, factor, market_wallet, market_wallet.sum(axis=1), listed.sum(axis=1)
+
+
+@settings(**SETTINGS)
+@given(seed=seeds, dims=shape())
+def test_settlement_kernel_equals_reference_and_splits_all_sales(seed, dims):
+    rng = np.random.default_rng(seed)
+    cfg = synthetic_config(rng, *dims, prices=True)
+    mk = synthetic_market(cfg)
+    listed, weight, margins, factor, market_wallet, spend, n_listings = _settlement_case(rng, mk)
     flows = settlement.settle(listed, weight, margins, factor, n_listings, mk, spend, market_wallet, 2.0, 0.02)
+    ref = settlement.reference(listed, weight, margins, factor, n_listings, mk, spend, market_wallet, 2.0, 0.02)
+    np.testing.assert_allclose(flows.profit, ref, rtol=1e-10, atol=1e-12)
+    price = 1 + mk.pass_through * mk.commission + mk.consumer_price  # buyers' price per unit of goods (7.2)
+    goods = spend / price
     split = settlement.sales(listed, weight, factor, flows.per_pull, flows.demands)  # [M, K]
     sold = listed.sum(axis=0) > 0
-    np.testing.assert_allclose(split.sum(axis=0)[sold], gmv[sold], rtol=1e-12)
+    np.testing.assert_allclose(split.sum(axis=0)[sold], goods[sold], rtol=1e-12)
     assert (split[listed == 0] == 0).all()
-    fee_k = np.divide(market_wallet @ mk.wallet_fee, gmv, out=np.zeros(K), where=gmv > 0)
-    for m in range(0, M, 17):  # profit of a few merchants written out
-        sales = split[m]
-        expected = ((margins[m] - mk.commission - fee_k) @ sales - listed[m] @ (mk.fixed_fee * 2.0)
+    fee_k = np.divide(market_wallet @ mk.wallet_fee, spend, out=np.zeros(mk.n_markets), where=spend > 0)
+    for m in range(0, len(listed), 17):  # profit of a few merchants written out per unit of goods
+        up = 1 + mk.pass_through * mk.commission
+        per_unit = margins[m] + up - 1 - (mk.commission + fee_k) * up
+        expected = (per_unit @ split[m] - listed[m] @ (mk.fixed_fee * 2.0)
                     - 0.02 * 2.0 * max(n_listings[m] - 1, 0))
         assert flows.profit[m] == pytest.approx(expected, rel=1e-12, abs=1e-12)
+
+
+@settings(**SETTINGS)
+@given(seed=seeds, dims=shape())
+def test_settlement_conserves_money(seed, dims):
+    """Buyers' spending = merchants' receipts + the platform's buyer-side take (p_k per unit of goods),
+    and the wallet fees merchants pay are the wallet fees their owners book."""
+    rng = np.random.default_rng(seed)
+    cfg = synthetic_config(rng, *dims, prices=True)
+    mk = synthetic_market(cfg)
+    listed, weight, margins, factor, market_wallet, spend, n_listings = _settlement_case(rng, mk)
+    flows = settlement.settle(listed, weight, margins, factor, n_listings, mk, spend, market_wallet, 2.0, 0.02)
+    sold = listed.sum(axis=0) > 0
+    np.testing.assert_allclose((flows.receipts + mk.consumer_price * flows.sold)[sold], spend[sold], rtol=1e-12)
+    np.testing.assert_allclose(flows.receipts, (1 + mk.pass_through * mk.commission) * flows.sold, rtol=1e-12)
+    np.testing.assert_allclose(flows.commission, mk.commission * flows.receipts, rtol=1e-12)
+    np.testing.assert_allclose(flows.wallet_receipts @ mk.wallet_fee, flows.wallet_fee_k @ flows.receipts,
+                               rtol=1e-10, atol=1e-14)
+    # all buyers spent went to merchants (profit + cost of goods + multi-homing costs) or platforms
+    # (revenue before their own cost: commissions, listing and wallet fees, buyer-side take)
+    split = settlement.sales(listed, weight, factor, flows.per_pull, flows.demands)
+    cost_of_goods = ((1 - margins) * split).sum()
+    multihoming = 0.02 * 2.0 * np.maximum(n_listings - 1, 0).sum()
+    platforms = settlement.platform_revenue(flows, spend * sold, mk, len(cfg.platforms)).sum() + mk.cost @ flows.sold
+    assert flows.profit.sum() + cost_of_goods + multihoming + platforms == pytest.approx(spend[sold].sum(), rel=1e-10)
+
+
+def test_passed_on_commission_is_paid_by_buyers_not_merchants():
+    """One merchant, one marketplace, buyers spend 1.2 at commission 0.1, no wallet fee, price to buyers
+    0.05: buyers pay 1 + pt c + p per unit of goods.  pt = 0: goods 1.2 / 1.05, the merchant's profit per
+    unit of goods is margin - c = 0.1; pt = 1: goods 1.2 / 1.15, receipts 1.1 per unit, profit per unit
+    margin + c - c (1 + c) = margin - c^2 = 0.19 (it no longer falls by the whole commission)."""
+    one = np.ones((1, 1))
+    for pt, goods, per_unit in ((0.0, 1.2 / 1.05, 0.1), (1.0, 1.2 / 1.15, 0.19)):
+        market = {"commission": 0.1, "consumer_price": 0.05, "pass_through": pt, "accepts": ["w"]}
+        cfg = config.validate({"platforms": {"p": {"wallet": {"name": "w", "fee": 0.0}, "marketplaces": {"k": market}}},
+                               "regulator": {"mode": "off"}})
+        mk = synthetic_market(cfg)
+        flows = settlement.settle(one, np.ones(1), 0.2 * one, np.ones(1), np.ones(1), mk, np.array([1.2]),
+                                  np.array([[1.2]]), 1.0, 0.0)
+        assert flows.sold[0] == pytest.approx(goods)
+        assert flows.receipts[0] == pytest.approx(goods * (1 + pt * 0.1))
+        assert flows.profit[0] == pytest.approx(per_unit * goods)
+        assert flows.profit[0] / flows.sold[0] == pytest.approx(per_unit)
+        revenue = settlement.platform_revenue(flows, np.array([1.2]), mk, 1)[0]
+        assert revenue == pytest.approx(goods * (0.1 * (1 + pt * 0.1) + 0.05))  # c on receipts + p per unit of goods
+        assert revenue + flows.receipts[0] - flows.commission[0] == pytest.approx(1.2)
 
 
 @settings(max_examples=60, deadline=None)

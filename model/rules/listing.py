@@ -4,10 +4,13 @@ A revising merchant m scores each set P of the marketplaces it can list on (laun
 mirrored mini-programs) by
 
     profit_m(P) = sum_{k in P} f_k(P) s_mk - F_k - kappa max(|P| - 1, 0),
-    s_mk = (margin_mk - c_k - fee_k) w_m r_k / U  (+ the same for an approved mini-program
-                                                    mirroring k's listings),
+    s_mk = (margin_mk - e_k) w_m r_k / U  (+ the same for an approved mini-program mirroring
+                                          k's listings),
+    e_k  = (c_k + fee_k)(1 + pt_k c_k) - pt_k c_k,
 
-with margin_mk the merchant's gross margin on the goods it sells at k, r_k last tick's sales per
+with margin_mk the merchant's gross margin at base prices on the goods it sells at k, e_k what
+commission c_k and wallet fees fee_k (both on receipts) take per unit of goods net of the share
+pt_k of the commission passed on to prices (7.6), r_k last tick's sales (goods' value) per
 unit of merchant weight, F_k the listing fee, kappa the multi-homing cost (all in units U of
 mean sales per merchant) and f_k(P) the traffic factor of 7.5: under an exclusivity deal (P
 within one alliance) or expected throttling (P spans alliances) on marketplaces that demand
@@ -38,13 +41,14 @@ from .. import hotelling
 from ..config import MerchantConfig
 from ..market import Market
 from .enforcement import expected_throttling, traffic_factor
+from .settlement import unit_cost
 
 
 def sales_profit(margin: np.ndarray, weight: np.ndarray, rate: np.ndarray, fee: np.ndarray, market: Market,
                  unit: float) -> np.ndarray:
     """[K, R] s_mk, profit on sales before the traffic factor, in units, from the margins [R, K] and
     weights [R] of R merchants (mirrored channels: their own terms)."""
-    per_sale = margin.T - (market.commission + fee)[:, None]
+    per_sale = margin.T - unit_cost(market, fee)[:, None]
     return per_sale * weight[None, :] * rate[:, None] / unit
 
 

@@ -22,8 +22,8 @@
   last 12 months (twice that on a repeat) when detected, with the same probability as an ex
   post investigation opens.
 * Any active regime flags predatory pricing: a platform with a share of at least
-  ``gatekeeper_share`` whose take per unit of sales (commission + price to buyers) is below its
-  cost.
+  ``gatekeeper_share`` whose take per unit of goods sold (commission on receipts + price to buyers,
+  7.6) is below its cost.
 """
 
 from __future__ import annotations
@@ -124,9 +124,13 @@ def breached(policy: PlatformPolicy, wallets: list[str], tick: int) -> list[str]
     return [d for d in sorted(policy.duties) if not met[d]]
 
 
-def below_cost(policy: PlatformPolicy, cost: dict[str, float]) -> list[str]:
-    """Its marketplaces whose take per unit of sales (commission + price to buyers) is below the cost."""
-    return [k for k, m in policy.marketplaces.items() if m.launched and m.commission + m.consumer_price < cost[k]]
+def below_cost(policy: PlatformPolicy, cost: dict[str, float], pass_through: dict[str, float] | None = None
+               ) -> list[str]:
+    """Its marketplaces whose take per unit of goods sold (commission on receipts c (1 + pt c) + price to
+    buyers, 7.6; pt from ``pass_through``, 0 if missing) is below the cost."""
+    pt = pass_through or {}
+    return [k for k, m in policy.marketplaces.items()
+            if m.launched and m.commission * (1 + pt.get(k, 0.0) * m.commission) + m.consumer_price < cost[k]]
 
 
 def expected_fine(cfg: RegulatorConfig, share: float, complaints: float, annual_revenue: float) -> float:

@@ -1,18 +1,33 @@
 """7.6 Sales and settlement.
 
-Buyers' spending at k pays for the goods and the platform's price to buyers p_k (a share of
-the goods' value; < 0: a subsidy the platform pays), so merchants sell goods worth
-spend_k / (1 + p_k).  Those sales are split over k's merchants in proportion to their pull,
-weight x traffic factor (7.5) on marketplaces that demand exclusivity, weight elsewhere.
-A merchant's profit is
+Merchants raise their prices to pass on a share pt_k of the commission c_k, and the platform
+adds its price to buyers p_k (< 0: a subsidy it pays), both as shares of the goods' value at
+base prices; so buyers pay 1 + pt_k c_k + p_k per unit of goods, the price of 7.2.  Buyers'
+spending spend_k at k is split as
 
-    profit_m = sum_k (margin_mk - c_k - fee_k) sales_mk - F_k U [listed on k] - kappa U max(n_m - 1, 0),
+    goods_k    = spend_k / (1 + pt_k c_k + p_k)        (the goods' value at base prices)
+    receipts_k = (1 + pt_k c_k) goods_k                 (merchants' transaction value)
+    spend_k    = receipts_k + p_k goods_k               (the rest is the platform's buyer-side take)
 
-with margin_mk its gross margin on the goods it sells at k, c_k the commission, fee_k the
-wallet fees paid at k per unit of sales, F_k the listing fee and kappa the multi-homing cost
-(units U of mean sales per merchant), n_m its listings.  A platform's revenue is, on its
-marketplaces, commissions, listing fees and the price to buyers, minus its own cost per
-unit of sales, plus wallet fees on payments with its wallet.
+Goods are split over k's merchants in proportion to their pull, weight x traffic factor (7.5)
+on marketplaces that demand exclusivity, weight elsewhere.  Commission and wallet fees are
+charged on the merchant's receipts (the transaction value, as in reality; the platform's
+buyer-side price or subsidy is outside it).  With margin_mk the merchant's gross margin at the
+base price (cost of goods 1 - margin_mk per unit), a unit of goods earns the gross margin
+receipts - cost = margin_mk + pt_k c_k and pays (c_k + fee_k)(1 + pt_k c_k), so
+
+    profit_m = sum_k (margin_mk - e_k) goods_mk - F_k U [listed on k] - kappa U max(n_m - 1, 0),
+    e_k      = (c_k + fee_k)(1 + pt_k c_k) - pt_k c_k    (fees net of the pass-through, per unit of goods)
+
+with fee_k the mean wallet fee rate at k (wallet fees paid over receipts), F_k the listing fee
+and kappa the multi-homing cost (units U of mean sales per merchant), n_m its listings.  With
+pt_k = 0 a merchant bears the whole commission, e_k = c_k + fee_k; with pt_k = 1 only
+fee_k + c_k (c_k + fee_k).  A platform's revenue is, on its marketplaces,
+
+    c_k receipts_k + listing fees + p_k goods_k - cost_k goods_k,
+
+(per unit of spending the price to buyers earns p_k / (1 + pt_k c_k + p_k): p_k per unit of
+goods), plus wallet fees on the receipts paid with its wallet.
 """
 
 from __future__ import annotations
@@ -29,14 +44,28 @@ class Settlement:
     """The flows of one tick's sales."""
 
     profit: np.ndarray  # [M] each merchant's profit
-    sold: np.ndarray  # [K] merchants' sales at k (the goods' value)
-    commission: np.ndarray  # [K] commissions paid at k
+    sold: np.ndarray  # [K] merchants' sales at k (the goods' value at base prices)
+    receipts: np.ndarray  # [K] merchants' receipts at k (goods x (1 + pt c): the transaction value)
+    commission: np.ndarray  # [K] commissions paid at k (on receipts)
     fixed: np.ndarray  # [K] listing fees paid at k
-    wallet_fee_k: np.ndarray  # [K] mean wallet fee rate at k
+    wallet_fee_k: np.ndarray  # [K] mean wallet fee rate at k (per unit of receipts)
+    wallet_receipts: np.ndarray  # [W] merchants' receipts paid with each wallet (wallet fees are charged on them)
     total_sales: float
     per_pull: np.ndarray  # [K] sales per unit of pull
     listed: np.ndarray  # [M, K] 0/1 listings the sales were split over
     demands: np.ndarray  # [K] exclusivity demanded (pull = weight x factor there)
+
+
+def markup(market: Market) -> np.ndarray:
+    """[K] 1 + pt_k c_k: merchants' receipts per unit of goods (their price after passing on commission)."""
+    return 1.0 + market.pass_through * market.commission
+
+
+def unit_cost(market: Market, fee: np.ndarray) -> np.ndarray:
+    """[K] e_k = (c_k + fee_k)(1 + pt_k c_k) - pt_k c_k: what a merchant's profit per unit of goods falls
+    short of its margin, commission and wallet fees (rates ``fee`` [K] on receipts) net of the pass-through."""
+    up = markup(market)
+    return (market.commission + fee) * up - (up - 1.0)
 
 
 def sales(listed: np.ndarray, weight: np.ndarray, factor: np.ndarray, per_pull: np.ndarray,
@@ -54,21 +83,47 @@ def merchant_profit(gross: np.ndarray, fees: np.ndarray, listing_fees: np.ndarra
     return gross - fees - listing_fees - extra * np.maximum(n_listings.astype(np.int64) - 1, 0)
 
 
+def split_spending(spend: np.ndarray, market_wallet: np.ndarray, market: Market
+                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """([K] goods, [K] receipts, [K] wallet fee rate per unit of receipts) from spending [K] and its
+    split by wallet [K, W]."""
+    up = markup(market)
+    goods = spend / (up + market.consumer_price)
+    fee_k = np.divide(market_wallet @ market.wallet_fee, spend, out=np.zeros_like(goods), where=spend > 0)
+    return goods, up * goods, fee_k
+
+
+def reference(listed: np.ndarray, weight: np.ndarray, margins: np.ndarray, factor: np.ndarray,
+              n_listings: np.ndarray, market: Market, spend: np.ndarray, market_wallet: np.ndarray, unit: float,
+              multihoming_cost: float) -> np.ndarray:
+    """[M] merchants' profit written like the money flows, over [M, K] arrays (arguments as :func:`settle`):
+    receipts minus cost of goods, commissions and wallet fees on receipts, listing and multi-homing costs."""
+    goods, _, fee_k = split_spending(spend, market_wallet, market)
+    pull = np.where(market.demands_exclusivity[None, :], (weight * factor)[:, None], weight[:, None]) * listed
+    total = pull.sum(axis=0)
+    goods_mk = pull * np.divide(goods, total, out=np.zeros_like(goods), where=total > 0)[None, :]
+    receipts_mk = markup(market)[None, :] * goods_mk
+    cost_of_goods = (1.0 - margins) * goods_mk
+    fees = (market.commission + fee_k)[None, :] * receipts_mk
+    listing_fees = listed * market.fixed_fee[None, :] * unit
+    extra = multihoming_cost * unit * np.maximum(n_listings - 1, 0)
+    return (receipts_mk - cost_of_goods - fees - listing_fees).sum(axis=1) - extra
+
+
 def settle(listed: np.ndarray, weight: np.ndarray, margins: np.ndarray, factor: np.ndarray, n_listings: np.ndarray,
            market: Market, spend: np.ndarray, market_wallet: np.ndarray, unit: float, multihoming_cost: float
            ) -> Settlement:
     """Split buyers' spending [K] over merchants (listed [M, K] 0/1, margins [M, K], factor [M] traffic
-    factor) and settle fees.
+    factor) and settle fees (fast kernel of :func:`reference` for the profit).
 
-    Each merchant's sums over marketplaces (margin earned, commissions and wallet fees paid) are
+    Each merchant's sums over marketplaces (margin earned, fees net of the pass-through) are
     weight x (factor x the sum over demanding marketplaces + the sum over the others), so they
     come from products of the listings with a few columns, not from the [M, K] sales."""
     demands = market.demands_exclusivity
-    gmv = spend / (1 + market.consumer_price)  # [K] the goods' value sold
+    gmv, receipts, fee_k = split_spending(spend, market_wallet, market)  # [K] goods' value, receipts, fee rate
     total = np.where(demands, (weight * factor) @ listed, weight @ listed)  # [K] total pull
     per_pull = np.divide(gmv, total, out=np.zeros_like(gmv), where=total > 0)  # sales per unit of pull
-    fee_k = np.divide(market_wallet @ market.wallet_fee, gmv, out=np.zeros_like(gmv), where=gmv > 0)
-    cost = market.commission + fee_k  # [K] per unit of sales
+    cost = unit_cost(market, fee_k)  # [K] per unit of goods
     fixed = market.fixed_fee * unit  # [K] per listing
     on, off = per_pull * demands, per_pull * ~demands
     sums = listed @ np.stack([on * cost, off * cost, fixed], axis=1)  # [M, 3]
@@ -77,16 +132,17 @@ def settle(listed: np.ndarray, weight: np.ndarray, margins: np.ndarray, factor: 
     fees = weight * (factor * sums[:, 0] + sums[:, 1])
     profit = merchant_profit(gross, fees, sums[:, 2], n_listings, multihoming_cost * unit)
     sold = per_pull * total
-    return Settlement(profit=profit, sold=sold, commission=sold * market.commission,
-                      fixed=listed.sum(axis=0) * fixed, wallet_fee_k=fee_k, total_sales=float(sold.sum()),
-                      per_pull=per_pull, listed=listed, demands=demands)
+    paid = np.divide(sold * markup(market), spend, out=np.zeros_like(gmv), where=spend > 0)  # receipts per spend
+    return Settlement(profit=profit, sold=sold, receipts=sold * markup(market),
+                      commission=sold * markup(market) * market.commission,
+                      fixed=listed.sum(axis=0) * fixed, wallet_fee_k=fee_k, wallet_receipts=paid @ market_wallet,
+                      total_sales=float(sold.sum()), per_pull=per_pull, listed=listed, demands=demands)
 
 
-def platform_revenue(flows: Settlement, spend: np.ndarray, commerce_value: np.ndarray, market: Market,
-                     n_platforms: int) -> np.ndarray:
-    """[P] on own marketplaces: commissions, listing fees and the price to buyers (spending beyond the
-    goods' value; a subsidy is negative), minus the platform's cost per unit of sales; plus wallet
-    fees on own-wallet commerce."""
-    per_market = flows.commission + flows.fixed + (spend - flows.sold) - market.cost * flows.sold
+def platform_revenue(flows: Settlement, spend: np.ndarray, market: Market, n_platforms: int) -> np.ndarray:
+    """[P] on own marketplaces: commissions (on receipts), listing fees and the price to buyers (spending
+    beyond merchants' receipts, p_k per unit of goods; a subsidy is negative), minus the platform's cost
+    per unit of goods; plus wallet fees on the receipts paid with its wallet."""
+    per_market = flows.commission + flows.fixed + (spend - flows.receipts) - market.cost * flows.sold
     return (np.bincount(market.market_owner, per_market, minlength=n_platforms)
-            + np.bincount(market.wallet_owner, commerce_value * market.wallet_fee, minlength=n_platforms))
+            + np.bincount(market.wallet_owner, flows.wallet_receipts * market.wallet_fee, minlength=n_platforms))
