@@ -229,8 +229,9 @@ def _largest_swing(scenario: str) -> dict:
 
 # scenarios whose largest 6-month swing (20,000 consumers, seed 100; `python -m model.swings`) still
 # exceeds the evidence bound: known defects of the adjustment speed (issue 11 open, README)
-OVER_THE_BOUND = {"dma_ex_ante.toml": 0.100, "exclusivity_ban.toml": 0.062, "history_2015_2024.toml": 0.082,
-                  "link_interop.toml": 0.078, "regulator_crackdown.toml": 0.055, "strategic_platforms.toml": 0.065}
+# (re-measured after the pass-through fix of 2026-12-03: merchants keep more of what they pass on)
+OVER_THE_BOUND = {"dma_ex_ante.toml": 0.097, "exclusivity_ban.toml": 0.066, "history_2015_2024.toml": 0.081,
+                  "link_interop.toml": 0.078, "regulator_crackdown.toml": 0.058, "strategic_platforms.toml": 0.061}
 
 
 @pytest.mark.parametrize("scenario", [
