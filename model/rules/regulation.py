@@ -124,13 +124,11 @@ def breached(policy: PlatformPolicy, wallets: list[str], tick: int) -> list[str]
     return [d for d in sorted(policy.duties) if not met[d]]
 
 
-def below_cost(policy: PlatformPolicy, cost: dict[str, float], pass_through: dict[str, float] | None = None
-               ) -> list[str]:
+def below_cost(policy: PlatformPolicy, cost: dict[str, float], pass_through: dict[str, float]) -> list[str]:
     """Its marketplaces whose take per unit of goods sold (commission on receipts c (1 + pt c) + price to
-    buyers, 7.6; pt from ``pass_through``, 0 if missing) is below the cost."""
-    pt = pass_through or {}
+    buyers, 7.6) is below the cost."""
     return [k for k, m in policy.marketplaces.items()
-            if m.launched and m.commission * (1 + pt.get(k, 0.0) * m.commission) + m.consumer_price < cost[k]]
+            if m.launched and m.commission * (1 + pass_through[k] * m.commission) + m.consumer_price < cost[k]]
 
 
 def expected_fine(cfg: RegulatorConfig, share: float, complaints: float, annual_revenue: float) -> float:

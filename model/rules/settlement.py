@@ -83,14 +83,12 @@ def merchant_profit(gross: np.ndarray, fees: np.ndarray, listing_fees: np.ndarra
     return gross - fees - listing_fees - extra * np.maximum(n_listings.astype(np.int64) - 1, 0)
 
 
-def split_spending(spend: np.ndarray, market_wallet: np.ndarray, market: Market
-                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """([K] goods, [K] receipts, [K] wallet fee rate per unit of receipts) from spending [K] and its
-    split by wallet [K, W]."""
-    up = markup(market)
-    goods = spend / (up + market.consumer_price)
+def split_spending(spend: np.ndarray, market_wallet: np.ndarray, market: Market) -> tuple[np.ndarray, np.ndarray]:
+    """([K] goods' value at base prices, [K] wallet fee rate per unit of receipts) from spending [K]
+    and its split by wallet [K, W]."""
+    goods = spend / (markup(market) + market.consumer_price)
     fee_k = np.divide(market_wallet @ market.wallet_fee, spend, out=np.zeros_like(goods), where=spend > 0)
-    return goods, up * goods, fee_k
+    return goods, fee_k
 
 
 def reference(listed: np.ndarray, weight: np.ndarray, margins: np.ndarray, factor: np.ndarray,
@@ -98,7 +96,7 @@ def reference(listed: np.ndarray, weight: np.ndarray, margins: np.ndarray, facto
               multihoming_cost: float) -> np.ndarray:
     """[M] merchants' profit written like the money flows, over [M, K] arrays (arguments as :func:`settle`):
     receipts minus cost of goods, commissions and wallet fees on receipts, listing and multi-homing costs."""
-    goods, _, fee_k = split_spending(spend, market_wallet, market)
+    goods, fee_k = split_spending(spend, market_wallet, market)
     pull = np.where(market.demands_exclusivity[None, :], (weight * factor)[:, None], weight[:, None]) * listed
     total = pull.sum(axis=0)
     goods_mk = pull * np.divide(goods, total, out=np.zeros_like(goods), where=total > 0)[None, :]
@@ -120,7 +118,7 @@ def settle(listed: np.ndarray, weight: np.ndarray, margins: np.ndarray, factor: 
     weight x (factor x the sum over demanding marketplaces + the sum over the others), so they
     come from products of the listings with a few columns, not from the [M, K] sales."""
     demands = market.demands_exclusivity
-    gmv, receipts, fee_k = split_spending(spend, market_wallet, market)  # [K] goods' value, receipts, fee rate
+    gmv, fee_k = split_spending(spend, market_wallet, market)  # [K] goods' value, wallet fee rate
     total = np.where(demands, (weight * factor) @ listed, weight @ listed)  # [K] total pull
     per_pull = np.divide(gmv, total, out=np.zeros_like(gmv), where=total > 0)  # sales per unit of pull
     cost = unit_cost(market, fee_k)  # [K] per unit of goods
@@ -132,9 +130,9 @@ def settle(listed: np.ndarray, weight: np.ndarray, margins: np.ndarray, factor: 
     fees = weight * (factor * sums[:, 0] + sums[:, 1])
     profit = merchant_profit(gross, fees, sums[:, 2], n_listings, multihoming_cost * unit)
     sold = per_pull * total
-    paid = np.divide(sold * markup(market), spend, out=np.zeros_like(gmv), where=spend > 0)  # receipts per spend
-    return Settlement(profit=profit, sold=sold, receipts=sold * markup(market),
-                      commission=sold * markup(market) * market.commission,
+    receipts = sold * markup(market)
+    paid = np.divide(receipts, spend, out=np.zeros_like(gmv), where=spend > 0)  # receipts per unit of spending
+    return Settlement(profit=profit, sold=sold, receipts=receipts, commission=receipts * market.commission,
                       fixed=listed.sum(axis=0) * fixed, wallet_fee_k=fee_k, wallet_receipts=paid @ market_wallet,
                       total_sales=float(sold.sum()), per_pull=per_pull, listed=listed, demands=demands)
 
