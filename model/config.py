@@ -87,6 +87,7 @@ class ConsumerConfig(_Strict):
     switching_cost: NonNeg = 1.0  # cost of starting on a new marketplace
     multihoming_threshold: Utility = 0.5  # extra utility needed to add a marketplace
     market_revision: Probability = 0.2
+    spend_adjustment: Annotated[float, Field(gt=0, le=1)] = 1.0  # share of the gap to this month's split closed (1: at once)
     taste_sd: Annotated[float, Field(ge=0, le=TASTE_SD_MAX)] = 1.0  # sd of fixed idiosyncratic marketplace taste
     # docking (Armstrong 2006): "hotelling" spreads consumers on [0, 1] with taste -taste_sd x distance to k
     taste_distribution: Literal["normal", "hotelling"] = "normal"

@@ -85,6 +85,7 @@ class ConsumerPopulation:
         self.used = bits.pack(used.T)  # [N] set of marketplaces used
         self.last_wallet = np.full(n, -1, np.int8)  # wallet of the last sampled purchase (-1: none yet)
         self.spend = np.zeros((K, n), np.float32)  # last tick's spending by marketplace
+        self.has_spent = False  # the first month spends the logit split, without habit (7.3)
         self.social = np.zeros((K, n), np.float32)  # perceived word of mouth through links (7.2)
         self.retention = np.ones(K)  # last tick's monthly retention per marketplace
         self.weight = np.zeros((K, n), np.float32)  # exp(own part of V) where usable
@@ -207,7 +208,9 @@ class ConsumerPopulation:
         outside = checkout.outside_utility(c, tick)  # buying offline, this month
         common = checkout.common_weight(base - np.float32(outside), sellers)  # relative to buying offline
         spending = checkout.spending(self.weight, common, self.budget, market)
-        self.spend = spending.spend
+        if self.has_spent:
+            spending = checkout.keep_habit(spending, self.spend, c.spend_adjustment)
+        self.spend, self.has_spent = spending.spend, True
         u_market = rng.random(self.n, dtype=np.float32) * spending.online
         u_wallet = rng.random(self.n, dtype=np.float32)
         paid = checkout.pay(spending, self.held, self.last_wallet, market, c, self._lane, u_market, u_wallet)

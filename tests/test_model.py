@@ -92,13 +92,14 @@ def check_invariants(m: WalledGardens) -> None:
     interop=st.booleans(),
     strength=st.floats(0, 10),
     commission=st.floats(0, 0.3),
+    adjust=st.floats(0.05, 1),
 )
 def test_invariants_hold_for_any_parameters(seed, g_direct, g_indirect, switching, exclusivity, interop,
-                                            strength, commission):
+                                            strength, commission, adjust):
     overrides = {
         "size.consumers": 400, "size.merchants": 40,
         "consumer.g_direct": g_direct, "consumer.g_indirect": g_indirect,
-        "consumer.switching_cost": switching,
+        "consumer.switching_cost": switching, "consumer.spend_adjustment": adjust,
         "platforms.alibaba.exclusivity": exclusivity,
         "platforms.alibaba.marketplaces.taobao.commission": commission,
         "regulator.mode": "ex_post", "regulator.strength": strength, "regulator.delay": 2,
@@ -157,6 +158,23 @@ def test_timeline_event_takes_effect_at_its_tick():
     assert (df.loc[60:, "merchant_exclusive_share"] == 0).all()
     assert (df.loc[61:, "merchant_throttled_share"] == 0).all()
     assert "event:ban_exclusivity" in set(m.regulator_log().action)
+
+
+def test_a_change_of_access_reaches_spending_at_the_habits_speed():
+    """7.3: when every marketplace takes every wallet (tick 60), spending follows by the share
+    ``spend_adjustment`` of the gap each month, not at once."""
+    def gmv(rate: float) -> pd.Series:
+        m = WalledGardens(SCENARIOS / "payment_interop.toml", seed=1, agents=False,
+                          overrides={**SMALL, "consumer.spend_adjustment": rate})
+        m.run_for(84)
+        return m.results().set_index("tick")["gmv"]
+
+    at_once, habit = gmv(1.0), gmv(0.2)
+    def moved(g: pd.Series, tick: int) -> float:
+        return g.loc[tick] - g.loc[59]
+    assert moved(at_once, 60) > 0.005  # the event opens spending
+    assert moved(habit, 60) < 0.5 * moved(at_once, 60)  # a fifth of the gap in the first month
+    assert moved(habit, 84) > 0.5 * moved(at_once, 84)  # most of it within two years
 
 
 def test_miniprogram_sells_only_once_approved():

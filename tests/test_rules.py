@@ -84,10 +84,12 @@ def test_marketplace_choice_kernel_equals_reference(seed, dims, noise, switching
 
 
 @settings(**SETTINGS)
-@given(seed=seeds, dims=shape(), habit=st.floats(0, 3), scale=st.floats(0.3, 3), lam=st.floats(0, 3))
-def test_checkout_kernel_equals_reference(seed, dims, habit, scale, lam):
+@given(seed=seeds, dims=shape(), habit=st.floats(0, 3), scale=st.floats(0.3, 3), lam=st.floats(0, 3),
+       adjust=st.floats(0.05, 1))
+def test_checkout_kernel_equals_reference(seed, dims, habit, scale, lam, adjust):
     rng = np.random.default_rng(seed)
-    cfg = synthetic_config(rng, *dims, checkout_habit=habit, checkout_scale=scale, lam_wallet=lam)
+    cfg = synthetic_config(rng, *dims, checkout_habit=habit, checkout_scale=scale, lam_wallet=lam,
+                           spend_adjustment=adjust)
     mk, c = synthetic_market(cfg), cfg.consumer
     s = consumer_state(rng, 400, 10, mk)
     n, K = s["uses"].shape
@@ -96,13 +98,15 @@ def test_checkout_kernel_equals_reference(seed, dims, habit, scale, lam):
     reach_ = mk.reach_by_home[:, s["home"]].T
     uses = s["uses"] | ((rng.random((n, K)) < 0.5) & (mk.market_host >= 0))  # some use the mini-program too
     u_market, u_wallet = rng.random(n, dtype=np.float32), rng.random(n, dtype=np.float32)
+    previous = (rng.random((n, K)) * s["budget"][:, None] / K).astype(np.float32)  # last month's spending
     ref = checkout.reference(uses, s["holds"], s["last"], s["taste"], reach_, s["budget"], mk, c,
-                             base, sellers, u_market, u_wallet)
+                             base, sellers, u_market, u_wallet, previous=previous)
     held = np.ascontiguousarray(s["holds"].T)
     pay_ok = wallets.can_pay(held, mk)
     usable = np.ascontiguousarray(uses.T) & pay_ok & reach_.T
     own = marketplaces.own_utility(np.ascontiguousarray(s["taste"].T), pay_ok, c)
     spent = checkout.spending(checkout.own_weight(own, usable), checkout.common_weight(base, sellers), s["budget"], mk)
+    spent = checkout.keep_habit(spent, np.ascontiguousarray(previous.T), c.spend_adjustment)
     paid = checkout.pay(spent, bits.pack(held), s["last"], mk, c, bits.lanes(n), u_market * spent.online, u_wallet)
     np.testing.assert_allclose(spent.spend.T, ref["spend"], rtol=1e-4, atol=1e-6)
     np.testing.assert_allclose(paid.market_wallet, ref["market_wallet"], rtol=1e-4, atol=1e-5)
@@ -368,3 +372,21 @@ def test_group_sums_equal_adding_each_column_into_its_group(n, groups, cols, see
     expected = np.zeros((groups, cols))
     np.add.at(expected, group, x.T.astype(np.float64))
     assert np.allclose(bits.group_sums(group, groups, x, bits.lanes(n)), expected, rtol=1e-12, atol=1e-12)
+
+
+@settings(**SETTINGS)
+@given(seed=seeds, rate=st.floats(0.01, 1))
+def test_the_shopping_habit_closes_a_share_of_the_gap(seed, rate):
+    """7.3: spending moves ``rate`` of the way to this month's split, is 0 where i cannot buy,
+    and never exceeds the budget (the rest is spent offline)."""
+    rng = np.random.default_rng(seed)
+    budget = rng.lognormal(0, 0.8, 50).astype(np.float32)
+    def split():
+        w = rng.random((50, 4)) * (rng.random((50, 4)) < 0.7)
+        return (w / (1 + w.sum(axis=1, keepdims=True)) * budget[:, None]).astype(np.float32)
+    previous, target = split(), split()
+    out = checkout.habit(previous, target, rate)
+    assert (out >= 0).all() and (out.sum(axis=1) <= budget * (1 + 1e-5)).all()
+    assert (out[target == 0] == 0).all()
+    on = target > 0
+    np.testing.assert_allclose((out - previous)[on], rate * (target - previous)[on], rtol=1e-4, atol=1e-6)

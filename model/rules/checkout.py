@@ -7,7 +7,13 @@ outside option (buying offline, utility V_0(t) = ``outside_utility`` + ``outside
 
     spend_ik = budget_i exp(V_ik - V_0) / (1 + sum_k' exp(V_ik' - V_0)),
 
-so worse online offers move spending offline.  A mini-program that mirrors a marketplace's
+so worse online offers move spending offline.  Where to shop is a habit: i's spending on k moves
+toward that split by the share r = ``spend_adjustment`` of the gap each month,
+
+    spend_ik(t) = spend_ik(t - 1) + r (target_ik(t) - spend_ik(t - 1)),
+
+and is 0 where i cannot buy this month (target 0); budget not yet moved is spent offline
+(r = 1: at once; the first month spends the target).  A mini-program that mirrors a marketplace's
 sellers is another way to the same goods, not more goods: where i can buy on both, it buys
 through the better of the two only.  At k the payment splits over the wallets held and
 accepted by logit on (a_w + h [w = last wallet used] + d [w = k's default]) / ``checkout_scale``
@@ -16,7 +22,8 @@ preselects: its owner's, or its alliance's).  The last wallet is then re-drawn f
 marketplace by spending share, its wallet by those checkout probabilities.  Consumer surplus,
 in money: budget_i ln(1 + sum over usable k of exp(V_ik - V_0)) / tau, the logit inclusive
 value over online offers and the outside option, relative to buying offline only, in units
-of the budget (tau is the utility of a price change of 100% of the goods' value).  Both parts of exp(V) = exp(common) exp(own) are
+of the budget (tau is the utility of a price change of 100% of the goods' value); it values the
+offers of the month, not the habit's lag in taking them up.  Both parts of exp(V) = exp(common) exp(own) are
 capped at e^30 against overflow.
 """
 
@@ -79,10 +86,19 @@ class Payments:
     last_wallet: np.ndarray  # [N] int8 wallet of the sampled purchase (unchanged where nothing was bought)
 
 
+def habit(previous: np.ndarray, target: np.ndarray, rate: float) -> np.ndarray:
+    """Spending after the habit of where to shop (same shape as ``target``): previous + rate
+    (target - previous) where the target is positive, else 0."""
+    moved = previous + np.float32(rate) * (target - previous)
+    return np.where(target > 0, moved, 0).astype(target.dtype, copy=False)
+
+
 def reference(uses, holds, last, taste, reach, budget, market: Market, cfg: ConsumerConfig,
-              base: np.ndarray, sellers: np.ndarray, u_market: np.ndarray, u_wallet: np.ndarray, tick: int = 0) -> dict:
+              base: np.ndarray, sellers: np.ndarray, u_market: np.ndarray, u_wallet: np.ndarray, tick: int = 0,
+              previous: np.ndarray | None = None) -> dict:
     """Plain checkout over [N, K] / [N, W] arrays at ``tick``; returns spend [N, K], market_wallet [K, W],
-    the last wallet [N] and surplus.  u_market, u_wallet [N] are the sampled purchase's uniforms."""
+    the last wallet [N] and surplus.  u_market, u_wallet [N] are the sampled purchase's uniforms;
+    ``previous`` [N, K] is last month's spending (None: the first month)."""
     pay_ok = holds @ market.accepts.T > 0
     usable = uses & pay_ok & reach & (sellers > 0)
     own = taste + cfg.lam_wallet * pay_ok
@@ -94,6 +110,8 @@ def reference(uses, holds, last, taste, reach, budget, market: Market, cfg: Cons
         weight[:, k] = np.where(mirror_better, weight[:, k], 0.0)
     total = weight.sum(axis=1)
     spend = weight * (budget / (1 + total))[:, None]
+    if previous is not None:
+        spend = habit(previous, spend, cfg.spend_adjustment)
     prob = wallet_probabilities(holds, last, market, cfg)  # [N, K, W]
     market_wallet = np.einsum("ik,ikw->kw", spend, prob)
     k_pick = inverse_cdf(spend, u_market * spend.sum(axis=1))
@@ -128,6 +146,13 @@ def spending(weight: np.ndarray, common: np.ndarray, budget: np.ndarray, market:
     total = spend.sum(axis=0)
     spend *= (budget / (1 + total))[None, :]
     return Spending(spend, total, common > 0)
+
+
+def keep_habit(spend: Spending, previous: np.ndarray, rate: float) -> Spending:
+    """Fast kernel: this month's split [K, N] moved only ``rate`` of the way from ``previous`` (:func:`habit`)."""
+    if rate >= 1:
+        return spend
+    return Spending(habit(previous, spend.spend, rate), spend.total, spend.open)
 
 
 def pay(spend: Spending, held: np.ndarray, last: np.ndarray, market: Market, cfg: ConsumerConfig,
