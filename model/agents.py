@@ -15,7 +15,7 @@ import numpy as np
 
 from .config import PlatformConfig, RegulatorConfig
 from .policy import PlatformPolicy
-from .rules import regulation, strategy
+from .rules import regulation, settlement, strategy
 
 
 class Platform(mesa.Agent):
@@ -315,9 +315,9 @@ class Regulator(mesa.Agent):
 
     def _flag_predation(self, seen: regulation.Observation) -> None:
         mk = self.model.market
-        cost, pt = dict(zip(mk.marketplaces, mk.cost)), dict(zip(mk.marketplaces, mk.pass_through))
+        cost, take = dict(zip(mk.marketplaces, mk.cost)), dict(zip(mk.marketplaces, settlement.platform_take(mk)))
         for p in self.model.platforms:
-            below = regulation.below_cost(p.policy, cost, pt)
+            below = regulation.below_cost(p.policy, cost, take)
             predatory = seen.share[p.name] >= self.policy.gatekeeper_share and below
             if predatory and p.name not in self._flagged:
                 self.log("flag_predatory_pricing", p.name, note=f"share {seen.share[p.name]:.2f}; below cost on "

@@ -124,11 +124,10 @@ def breached(policy: PlatformPolicy, wallets: list[str], tick: int) -> list[str]
     return [d for d in sorted(policy.duties) if not met[d]]
 
 
-def below_cost(policy: PlatformPolicy, cost: dict[str, float], pass_through: dict[str, float]) -> list[str]:
-    """Its marketplaces whose take per unit of goods sold (commission on receipts c (1 + pt c) + price to
-    buyers, 7.6) is below the cost."""
-    return [k for k, m in policy.marketplaces.items()
-            if m.launched and m.commission * (1 + pass_through[k] * m.commission) + m.consumer_price < cost[k]]
+def below_cost(policy: PlatformPolicy, cost: dict[str, float], take: dict[str, float]) -> list[str]:
+    """Its marketplaces whose take per unit of goods sold (``settlement.platform_take``: commission on
+    receipts + price to buyers, 7.6) is below the cost."""
+    return [k for k, m in policy.marketplaces.items() if m.launched and take[k] < cost[k]]
 
 
 def expected_fine(cfg: RegulatorConfig, share: float, complaints: float, annual_revenue: float) -> float:

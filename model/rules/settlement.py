@@ -61,6 +61,12 @@ def markup(market: Market) -> np.ndarray:
     return 1.0 + market.pass_through * market.commission
 
 
+def platform_take(market: Market) -> np.ndarray:
+    """[K] the platform's take per unit of goods sold: commission on receipts c_k (1 + pt_k c_k) plus its
+    price to buyers p_k (the regulator's predation test compares it with the platform's cost)."""
+    return market.commission * markup(market) + market.consumer_price
+
+
 def unit_cost(market: Market, fee: np.ndarray) -> np.ndarray:
     """[K] e_k = (c_k + fee_k)(1 + pt_k c_k) - pt_k c_k: what a merchant's profit per unit of goods falls
     short of its margin, commission and wallet fees (rates ``fee`` [K] on receipts) net of the pass-through."""
