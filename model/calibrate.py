@@ -53,6 +53,7 @@ PRIORS: dict[str, tuple[float, float]] = {
     "platforms.pinduoduo.marketplaces.pinduoduo.quality": (-1.0, 3.5),
     "consumer.p2p_value": (0.0, 0.4),
     "consumer.market_noise": (0.2, 1.5),
+    "consumer.g_links": (0.0, 5.0),  # word of mouth through links in the super-app (group buying shared in WeChat; assumed)
     "consumer.market_revision": (0.02, 0.4),  # speed of adjustment: who reconsiders marketplaces each month
     "consumer.wallet_revision": (0.02, 0.4),  # ... and wallets
     "consumer.checkout_habit": (0.0, 6.0),  # bonus of the wallet last used, at checkout
@@ -417,9 +418,9 @@ def main(argv: list[str] | None = None) -> None:
         print(size_check(point, workers=args.workers, scheduler=args.scheduler).round(3).to_string(index=False))
         return
     if args.check:
-        if args.point:  # the calibrated point, over four unseen seeds
+        if args.point:  # the calibrated point, over eight unseen seeds
             point = expand_columns(pd.DataFrame([calibration_point.load_point(args.out)]))
-            table = errors(point, seeds=(101, 102, 103, 104), consumers=args.consumers)
+            table = errors(point, seeds=tuple(range(101, 109)), consumers=args.consumers)
         else:  # the posterior predictive: 20 draws x 2 unseen seeds
             table = errors(load_posterior(args.out / "posterior.csv"), n_draws=20, consumers=args.consumers)
         pd.set_option("display.width", 160)
@@ -432,7 +433,7 @@ def main(argv: list[str] | None = None) -> None:
         point, table = calibration_point.select(pd.read_csv(args.out / "population.csv"), args.workers,
                                                 args.scheduler, args.consumers)
         pd.set_option("display.width", 200)
-        print(table[["distance", "unseen_distance", "largest_swing", "chosen"]].round(3).to_string())
+        print(table[["source", "distance", "unseen_distance", "largest_swing", "unseen_penalised", "chosen"]].round(3).to_string())
         print(f"wrote {calibration_point.write(point, table, args.out)}")
         return
     if args.write_baseline:
