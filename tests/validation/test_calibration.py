@@ -56,6 +56,39 @@ def small_history() -> pd.DataFrame:
     return cal.simulate(mid, seed=5, consumers=1500, steps=cal.STEPS)
 
 
+def test_penalised_distance_counts_only_swings_over_the_bound():
+    """The point's criterion (model.calibration_point): each scenario's swing is one more at-most
+    observation of the 5 pp bound, so swings within it leave the ABC distance as it is."""
+    from model import calibration_point as cp
+
+    n = sum(ob.in_sample for ob in OBSERVATIONS)
+    assert cp.penalised(2.0, {"a": 0.04, "b": swings.LIMIT}) == pytest.approx(np.sqrt(n * 4.0 / (n + 2)))
+    over = (0.07 - swings.LIMIT) / cp.BOUND_SD
+    assert cp.penalised(2.0, {"a": 0.07, "b": 0.01}) == pytest.approx(np.sqrt((n * 4.0 + over ** 2) / (n + 2)))
+
+
+def test_refinement_finds_an_interior_minimum_within_the_priors():
+    """Nelder-Mead over the priors' box, from a corner-ward start, on a bowl with a known minimum."""
+    from model import calibration_point as cp
+
+    names = list(cal.PRIORS)
+    lo, hi = (np.array([cal.PRIORS[k][i] for k in names]) for i in (0, 1))
+    target = dict(zip(names, lo + 0.3 * (hi - lo)))
+    start = dict(zip(names, lo + 0.6 * (hi - lo)))
+
+    def bowl(p):
+        return {"penalised": float(sum(((p[k] - target[k]) / (h - l)) ** 2 for k, l, h in zip(names, lo, hi)))}
+
+    best, trace = cp.refine(start, bowl, evaluations=1500)
+    assert trace["penalised"].iloc[0] == pytest.approx(bowl(start)["penalised"])
+    assert bowl(best)["penalised"] < 0.01 * bowl(start)["penalised"]
+    assert all(cal.PRIORS[k][0] <= v <= cal.PRIORS[k][1] for k, v in best.items())
+    target = dict(zip(names, lo + 1.3 * (hi - lo)))  # beyond the box: the best lies on its edge
+    best, _ = cp.refine(start, bowl, evaluations=600)
+    assert all(cal.PRIORS[k][0] <= v <= cal.PRIORS[k][1] for k, v in best.items())
+    assert min((best[k] - l) / (h - l) for k, l, h in zip(names, lo, hi)) > 0.9
+
+
 def test_measurement_model_spans_commerce_only_to_all_transfers(small_history):
     df = small_history
     for w in ("alipay", "wechat_pay"):
