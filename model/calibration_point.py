@@ -114,9 +114,8 @@ def select(population: pd.DataFrame, workers: int = 2, scheduler: str | None = N
                                 lambda p: _evaluate(ex, p, consumers, REFINE_SEEDS, REFINE_SEEDS[0]), evaluations)
         params.append(refined)
         unseen.append(_evaluate(ex, refined, consumers, SEEDS, SWING_SEED))
-    best_row = trace.loc[trace["penalised"].idxmin()]
     cands = pd.concat([cands, pd.DataFrame([{**refined, "weight": np.nan, "distance": np.nan,
-                                             "refine_distance": best_row["penalised"],
+                                             "refine_distance": trace["penalised"].min(),
                                              "refine_start_distance": trace["penalised"].iloc[0],
                                              "source": f"particle {start} refined ({len(trace)} evaluations)"}])],
                       ignore_index=True)

@@ -14,8 +14,7 @@ from pathlib import Path
 import pandas as pd
 
 ROOT = Path(__file__).resolve().parents[1]
-WHY = {"consumer.g_links": "word of mouth through links in the super-app: Pinduoduo's growth by group buying",
-       "consumer.spend_adjustment": "adjustment speed: where consumers shop (a change of access reaches spending)"}
+WHY = {"consumer.g_links": "word of mouth through links in the super-app: Pinduoduo's growth by group buying"}
 PRIORS_HEADER = "| parameter | prior | posterior median [90% interval] | why free |"
 HEADER = "| data point | fitted? | data | point (8 seeds) | miss, pp | posterior predictive mean [90%] | miss, pp |"
 
