@@ -43,7 +43,7 @@ def paired(a: list[float], b: list[float]) -> dict:
 
 def finding_1(seeds) -> dict:
     out = {}
-    comm, nowhere, gmv = {120: [], 300: []}, [], []
+    comm, nowhere, gmv, late = {120: [], 300: []}, [], [], []
     for s in seeds:
         m = WalledGardens(SC / "adaptive_commissions.toml", seed=s, overrides=SIZE, agents=False)
         m.run_for(120)
@@ -52,9 +52,13 @@ def finding_1(seeds) -> dict:
         comm[300].append(m.current["commission_taobao"])
         nowhere.append(float((m.merchants.n_listings == 0).mean()))
         gmv.append(tail(m, "gmv"))
+        m.run_for(180)
+        late.append({k: float(m.results()[f"commission_{k}"].iloc[-120:].mean()) for k in m.market.marketplaces})
     out["adaptive: taobao commission at 120 / 300"] = [round(float(np.mean(comm[120])), 3), round(float(np.mean(comm[300])), 3)]
     out["adaptive: merchants listing nowhere at 300"] = round(float(np.mean(nowhere)), 3)
     out["adaptive: gmv per consumer, last 24 of 300"] = round(float(np.mean(gmv)), 3)
+    out["adaptive: commissions, mean of months 360-480 (min-max over seeds)"] = {
+        k: [round(min(r[k] for r in late), 3), round(max(r[k] for r in late), 3)] for k in late[0]}
     base = [tail(run("baseline", s, 90), "consumer_surplus") for s in seeds]
     ban = [tail(run("exclusivity_ban", s, 90), "consumer_surplus") for s in seeds]
     out["exclusivity ban: consumer surplus effect (paired)"] = paired(base, ban)
