@@ -50,6 +50,8 @@ class Platform(mesa.Agent):
         self._direction = {k: 1.0 for k in cfg.marketplaces}
         self._price_direction = {k: 1.0 for k in cfg.marketplaces}
         self._last_commission_score: float | None = None
+        self._turns = strategy.price_groups(cfg.marketplaces)  # marketplaces whose commission moves in turn
+        self._turn = 0
         self._last_price_score: float | None = None
         self._interval_score = 0.0
         self._phase = 0  # position in the cycle of strategy moves
@@ -173,8 +175,12 @@ class Platform(mesa.Agent):
             self._start_trial(score)
 
     def _climb_commissions(self, score: float) -> None:
+        judged = self._turns[(self._turn - 1) % len(self._turns)]  # moved at the last commission interval
+        moving = self._turns[self._turn % len(self._turns)]
+        self._turn += 1
         new, self._direction = strategy.climb(self.commission, self._direction, score,
-                                              self._last_commission_score, self.cfg.commission_step)
+                                              self._last_commission_score, self.cfg.commission_step,
+                                              judged=judged, moving=moving)
         policy = self.policy
         for k, c in new.items():
             policy = policy.edit_marketplace(k, commission=c)

@@ -66,7 +66,7 @@ def scenario_swing(params: dict[str, float], name: str, seed: int, consumers: in
 
 def _evaluate(ex, params: dict[str, float], consumers: int, seeds: tuple[int, ...], swing_seed: int) -> dict:
     """Distance (of the seeds' mean prediction), the scenarios' swings and the penalised distance."""
-    fits = [ex.submit(cal._predict_at, params, s, consumers) for s in seeds]
+    fits = [ex.submit(cal.predict_at, params, s, consumers) for s in seeds]
     turns = {name: ex.submit(scenario_swing, params, name, swing_seed, consumers) for name in SCENARIOS}
     preds = [j.result() for j in fits]
     mean = {k: float(np.mean([p[k] for p in preds])) for k in preds[0]}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from model.model import WalledGardens
-from model.rules import regulation
+from model.rules import regulation, strategy
 
 from conftest import SCENARIOS, SMALL
 
@@ -14,6 +14,23 @@ BASELINE = SCENARIOS / "baseline.toml"
 
 def model(**overrides) -> WalledGardens:
     return WalledGardens(BASELINE, seed=1, overrides={**SMALL, **overrides}, agents=False)
+
+
+def test_climb_judges_the_group_that_moved_and_moves_the_next():
+    prices, direction = {"a": 0.10, "b": 0.20}, {"a": 1.0, "b": 1.0}
+    new, steps = strategy.climb(prices, direction, 1.0, None, 0.01, judged=("a",), moving=("a",))
+    assert new == {"a": 0.11, "b": 0.20}  # only the group on its turn moves
+    new, steps = strategy.climb(new, steps, 0.5, 1.0, 0.01, judged=("a",), moving=("b",))
+    assert new["a"] == 0.11 and new["b"] == pytest.approx(0.21)  # b moves up, a keeps its price...
+    assert steps["a"] == pytest.approx(-0.005) and steps["b"] == pytest.approx(0.01)  # ...and reverses at half the step
+    new, _ = strategy.climb(new, steps, 0.4, 0.5, 0.01)  # the whole-platform move of the default
+    assert new == pytest.approx({"a": 0.11 + 0.0025, "b": 0.21 - 0.005})
+    assert strategy.climb({"a": 0.499}, {"a": 1.0}, 1.0, None, 0.01)[0]["a"] == strategy.COMMISSION_RANGE[1]
+
+
+def test_a_mirroring_mini_program_prices_with_its_source():
+    cfg = model().cfg.platforms["alibaba"]
+    assert strategy.price_groups(cfg.marketplaces) == [("taobao", "taobao_deals"), ("eleme",)]
 
 
 def test_policy_trial_keeps_a_flip_only_if_the_score_did_not_fall():

@@ -4,9 +4,9 @@ The score of a strategy interval is the platform's revenue minus its expected an
 (per consumer: with the outside option, a price that drives buyers offline or merchants away
 costs revenue).  Every ``strategy_interval`` ticks (taking the moves that apply in turn):
 
-* commissions (``adaptive``): reverse direction if the score fell against the last
-  commission interval, then move every commission by ``commission_step``, within
-  [0.005, 0.3];
+* commissions (``adaptive``), one group of marketplaces in turn (:func:`price_groups`): the
+  group that moved last reverses direction if the score fell against the interval before its
+  move; then the next group moves its commission by its step, within [0.005, 0.5];
 * the price to buyers (``adaptive_consumer_price``): the same hill-climbing, within
   [-0.5, 1] (below 0: a subsidy, and not below 0 once the subsidy budget is spent);
 * policies listed in ``strategic`` (exclusivity, payment openness, link openness, approval
@@ -22,21 +22,35 @@ import numpy as np
 
 from ..policy import PlatformPolicy
 
-COMMISSION_RANGE = (0.005, 0.3)
+COMMISSION_RANGE = (0.005, 0.5)
 CONSUMER_PRICE_RANGE = (-0.5, 1.0)
 
 
 def climb(prices: dict[str, float], direction: dict[str, float], score: float, last_score: float | None,
-          step: float, bounds: tuple[float, float] = COMMISSION_RANGE) -> tuple[dict[str, float], dict[str, float]]:
-    """(new prices, new signed steps) after one hill-climbing move: keep the direction while the score
-    rose; if it fell, reverse and halve the step (to a tenth of ``step`` at least), so the price
-    settles where the score peaks instead of circling it.  ``direction`` holds the signed steps
+          step: float, bounds: tuple[float, float] = COMMISSION_RANGE, judged=None, moving=None
+          ) -> tuple[dict[str, float], dict[str, float]]:
+    """(new prices, new signed steps) after one hill-climbing move: the prices in ``judged`` (default:
+    all) keep their direction while the score rose; if it fell, they reverse and halve the step (to a
+    tenth of ``step`` at least), so a price settles where the score peaks instead of circling it.  Then
+    the prices in ``moving`` (default: all) take their step.  ``direction`` holds the signed steps
     (+1 / -1 for a first move of ``step``)."""
+    judged = prices if judged is None else judged
+    moving = prices if moving is None else moving
     moves = {k: (d * step if abs(d) == 1 else d) for k, d in direction.items()}
     if last_score is not None and score < last_score:
-        moves = {k: -np.sign(d) * max(abs(d) / 2, step / 10) for k, d in moves.items()}
+        moves |= {k: -np.sign(moves[k]) * max(abs(moves[k]) / 2, step / 10) for k in judged}
     lo, hi = bounds
-    return {k: float(np.clip(c + moves[k], lo, hi)) for k, c in prices.items()}, moves
+    return {k: float(np.clip(c + moves[k], lo, hi)) if k in moving else c for k, c in prices.items()}, moves
+
+
+def price_groups(marketplaces: dict) -> list[tuple[str, ...]]:
+    """The platform's marketplaces that set one commission together, in turn: a mini-program that
+    mirrors another of its marketplaces' listings (``listings_from``) moves with it."""
+    groups: dict[str, list[str]] = {}
+    for k, mc in marketplaces.items():
+        source = mc.listings_from if mc.listings_from in marketplaces else k
+        groups.setdefault(source, []).append(k)
+    return [tuple(g) for g in groups.values()]
 
 
 def flipped(policy: PlatformPolicy, name: str, wallets: list[str], configured: dict[str, tuple[str, ...]],
