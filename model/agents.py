@@ -50,8 +50,8 @@ class Platform(mesa.Agent):
         self._direction = {k: 1.0 for k in cfg.marketplaces}
         self._price_direction = {k: 1.0 for k in cfg.marketplaces}
         self._last_commission_score: float | None = None
-        self._turns = strategy.price_groups(cfg.marketplaces)  # marketplaces whose commission moves in turn
-        self._turn = 0
+        self._turns = strategy.price_groups(cfg.marketplaces)  # marketplaces whose prices move in turn
+        self._turn = {"commission": 0, "consumer_price": 0}
         self._last_price_score: float | None = None
         self._interval_score = 0.0
         self._phase = 0  # position in the cycle of strategy moves
@@ -174,10 +174,14 @@ class Platform(mesa.Agent):
         elif self.model.rng.random() < self.cfg.exploration:
             self._start_trial(score)
 
+    def _next_turn(self, price: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        """(the group that moved this price last, the group that moves it now)."""
+        n = self._turn[price]
+        self._turn[price] += 1
+        return self._turns[(n - 1) % len(self._turns)], self._turns[n % len(self._turns)]
+
     def _climb_commissions(self, score: float) -> None:
-        judged = self._turns[(self._turn - 1) % len(self._turns)]  # moved at the last commission interval
-        moving = self._turns[self._turn % len(self._turns)]
-        self._turn += 1
+        judged, moving = self._next_turn("commission")
         new, self._direction = strategy.climb(self.commission, self._direction, score,
                                               self._last_commission_score, self.cfg.commission_step,
                                               judged=judged, moving=moving)
@@ -190,9 +194,10 @@ class Platform(mesa.Agent):
     def _climb_consumer_prices(self, score: float) -> None:
         out_of_budget = self.subsidy_budget is not None and self.subsidies >= self.subsidy_budget
         lo, hi = strategy.CONSUMER_PRICE_RANGE
+        judged, moving = self._next_turn("consumer_price")
         new, self._price_direction = strategy.climb(self.consumer_price, self._price_direction, score,
                                                     self._last_price_score, self.cfg.commission_step,
-                                                    (0.0 if out_of_budget else lo, hi))
+                                                    (0.0 if out_of_budget else lo, hi), judged, moving)
         policy = self.policy
         for k, p in new.items():
             policy = policy.edit_marketplace(k, consumer_price=p)

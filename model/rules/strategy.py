@@ -7,7 +7,7 @@ costs revenue).  Every ``strategy_interval`` ticks (taking the moves that apply 
 * commissions (``adaptive``), one group of marketplaces in turn (:func:`price_groups`): the
   group that moved last reverses direction if the score fell against the interval before its
   move; then the next group moves its commission by its step, within [0.005, 0.5];
-* the price to buyers (``adaptive_consumer_price``): the same hill-climbing, within
+* the price to buyers (``adaptive_consumer_price``): the same hill-climbing, in turn, within
   [-0.5, 1] (below 0: a subsidy, and not below 0 once the subsidy budget is spent);
 * policies listed in ``strategic`` (exclusivity, payment openness, link openness, approval
   of rival mini-programs in its super-app, the offer of its own mini-programs in rivals'
@@ -18,6 +18,8 @@ costs revenue).  Every ``strategy_interval`` ticks (taking the moves that apply 
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 import numpy as np
 
 from ..policy import PlatformPolicy
@@ -27,8 +29,8 @@ CONSUMER_PRICE_RANGE = (-0.5, 1.0)
 
 
 def climb(prices: dict[str, float], direction: dict[str, float], score: float, last_score: float | None,
-          step: float, bounds: tuple[float, float] = COMMISSION_RANGE, judged=None, moving=None
-          ) -> tuple[dict[str, float], dict[str, float]]:
+          step: float, bounds: tuple[float, float] = COMMISSION_RANGE, judged: Collection[str] | None = None,
+          moving: Collection[str] | None = None) -> tuple[dict[str, float], dict[str, float]]:
     """(new prices, new signed steps) after one hill-climbing move: the prices in ``judged`` (default:
     all) keep their direction while the score rose; if it fell, they reverse and halve the step (to a
     tenth of ``step`` at least), so a price settles where the score peaks instead of circling it.  Then
