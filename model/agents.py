@@ -401,8 +401,8 @@ class Consumer(_View):
 
     @property
     def main_wallet(self) -> str | None:
-        """The wallet of the last sampled purchase (the checkout habit)."""
-        last = int(self.model.consumers.last_wallet[self.idx])
+        """The wallet last used where the consumer spends most (the checkout habit there)."""
+        last = int(self.model.consumers.main_wallet[self.idx])
         return self.model.market.wallets[last] if last >= 0 else None
 
     @property

@@ -431,8 +431,10 @@ def main(argv: list[str] | None = None) -> None:
         print(f"wrote {target}")
         return
     if args.select_point:
+        stored = args.out / "point.json"
         point, table = calibration_point.select(pd.read_csv(args.out / "population.csv"), args.workers,
-                                                args.scheduler, args.consumers)
+                                                args.scheduler, args.consumers,
+                                                previous=calibration_point.load_point(args.out) if stored.exists() else None)
         pd.set_option("display.width", 200)
         print(table[["source", "distance", "unseen_distance", "largest_swing", "unseen_penalised", "chosen"]].round(3).to_string())
         print(f"wrote {calibration_point.write(point, table, args.out)}")

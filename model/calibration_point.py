@@ -9,7 +9,10 @@ as one more at-most observation of the evidence bound (``swings.LIMIT``, sd 1 pp
 history's own swing is in the fit), so that the bound holds in the scenarios the point serves.
 
 * The ``K`` particles of the last generation with the smallest ABC distance are re-run on seeds
-  the fit did not use (``SEEDS``, and ``SWING_SEED`` in the scenarios).
+  the fit did not use (``SEEDS``, and ``SWING_SEED`` in the scenarios), and so is the previous
+  point (the stored ``point.json``, if inside the priors): the history does not pin the
+  adjustment speeds, so the last generation may hold no particle whose policy swings stay
+  within the bound, and a refit should not lose a point the criterion prefers.
 * The one with the least penalised distance there is refined: Nelder-Mead (scipy) on the
   penalised distance within the priors, each evaluation on ``REFINE_SEEDS`` (common random
   numbers, so the objective is not noisy), for ``REFINE_EVALUATIONS`` evaluations.
@@ -101,11 +104,16 @@ def refine(start: dict[str, float], objective, evaluations: int = REFINE_EVALUAT
 
 
 def select(population: pd.DataFrame, workers: int = 2, scheduler: str | None = None,
-           consumers: int = cal.CONSUMERS, evaluations: int = REFINE_EVALUATIONS) -> tuple[dict, pd.DataFrame]:
-    """(chosen parameters, one row per candidate) by the rule of this module."""
+           consumers: int = cal.CONSUMERS, evaluations: int = REFINE_EVALUATIONS,
+           previous: dict[str, float] | None = None) -> tuple[dict, pd.DataFrame]:
+    """(chosen parameters, one row per candidate) by the rule of this module; ``previous`` is the
+    stored point (a candidate too when it lies inside the priors)."""
     from .batch import open_executor
 
     cands = population.nsmallest(K, "distance").reset_index(drop=True).assign(source="particle")
+    if previous is not None and within_priors(previous):
+        cands = pd.concat([cands, pd.DataFrame([{**previous, "weight": np.nan, "distance": np.nan,
+                                                 "source": "previous point"}])], ignore_index=True)
     params = [{k: float(r[k]) for k in cal.PRIORS} for _, r in cands.iterrows()]
     with open_executor(workers, scheduler) as (ex, _):
         unseen = [_evaluate(ex, p, consumers, SEEDS, SWING_SEED) for p in params]
@@ -117,7 +125,7 @@ def select(population: pd.DataFrame, workers: int = 2, scheduler: str | None = N
     cands = pd.concat([cands, pd.DataFrame([{**refined, "weight": np.nan, "distance": np.nan,
                                              "refine_distance": trace["penalised"].min(),
                                              "refine_start_distance": trace["penalised"].iloc[0],
-                                             "source": f"particle {start} refined ({len(trace)} evaluations)"}])],
+                                             "source": f"{_name(cands, start)} refined ({len(trace)} evaluations)"}])],
                       ignore_index=True)
     table = cands.assign(unseen_distance=[e["distance"] for e in unseen],
                          largest_swing=[e["largest_swing"] for e in unseen],
@@ -125,6 +133,15 @@ def select(population: pd.DataFrame, workers: int = 2, scheduler: str | None = N
                          **{f"swing_{n}": [e["swings"][n] for e in unseen] for n in SCENARIOS})
     best = int(table["unseen_penalised"].idxmin())
     return params[best], table.assign(chosen=table.index == best)
+
+
+def within_priors(params: dict[str, float]) -> bool:
+    """Every fitted parameter present and inside its prior's range."""
+    return all(k in params and lo <= params[k] <= hi for k, (lo, hi) in cal.PRIORS.items())
+
+
+def _name(cands: pd.DataFrame, i: int) -> str:
+    return f"particle {i}" if cands.loc[i, "source"] == "particle" else str(cands.loc[i, "source"])
 
 
 def write(point: dict, table: pd.DataFrame, out: Path) -> Path:

@@ -83,7 +83,7 @@ class ConsumerPopulation:
         p_market = np.array([cfg.initial_market.get(k, 0.3) for k in market.marketplaces])
         used = (rng.random((n, K)) < p_market) & (market.market_host[None, :] < 0) & market.active  # open ones only
         self.used = bits.pack(used.T)  # [N] set of marketplaces used
-        self.last_wallet = np.full(n, -1, np.int8)  # wallet of the last sampled purchase (-1: none yet)
+        self.last_wallet = np.full((K, n), -1, np.int8)  # wallet last used at each marketplace (-1: none yet)
         self.spend = np.zeros((K, n), np.float32)  # last tick's spending by marketplace
         self.has_spent = False  # the first month spends the logit split, without habit (7.3)
         self.social = np.zeros((K, n), np.float32)  # perceived word of mouth through links (7.2)
@@ -99,6 +99,13 @@ class ConsumerPopulation:
     def holds(self) -> np.ndarray:
         """[N, W] read-only flags: consumer i holds wallet w (change them with :meth:`set_holdings`)."""
         return _read_only(bits.unpack(self.held, self.n_wallets).T)
+
+    @property
+    def main_wallet(self) -> np.ndarray:
+        """[N] the wallet last used at the marketplace i spends most on (-1: no purchase yet)."""
+        top = self.spend.argmax(axis=0)
+        last = self.last_wallet[top, np.arange(self.n)]
+        return np.where(self.spend.max(axis=0) > 0, last, -1)
 
     @property
     def uses(self) -> np.ndarray:
@@ -211,9 +218,8 @@ class ConsumerPopulation:
         if self.has_spent:
             spending = checkout.keep_habit(spending, self.spend, c.spend_adjustment)
         self.spend, self.has_spent = spending.spend, True
-        u_market = rng.random(self.n, dtype=np.float32) * spending.online
-        u_wallet = rng.random(self.n, dtype=np.float32)
-        paid = checkout.pay(spending, self.held, self.last_wallet, market, c, self._lane, u_market, u_wallet)
+        u_wallet = rng.random((market.n_markets, self.n), dtype=np.float32)
+        paid = checkout.pay(spending, self.held, self.last_wallet, market, c, self._lane, u_wallet)
         self.last_wallet = paid.last_wallet
         commerce = paid.market_wallet.sum(axis=0)
         count = (paid.market_wallet / market.ticket[:, None]).sum(axis=0)

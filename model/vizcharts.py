@@ -220,7 +220,7 @@ def _names(names: list[str], mask: np.ndarray) -> str:
 def network_state(model, sample: NetworkSample) -> dict:
     """Per-point colours, symbols and hover texts of the consumer (trace 1) and merchant (trace 2) markers."""
     mk, cons, mer = model.market, model.consumers, model.merchants
-    main = cons.last_wallet[sample.consumers].astype(int)
+    main = cons.main_wallet[sample.consumers].astype(int)
     holds, uses = cons.holds[sample.consumers], cons.uses[sample.consumers]
     wallets = mk.wallets
     c_color = [palette.wallet_color(wallets[w], w) if w >= 0 else palette.NO_WALLET for w in main]

@@ -63,5 +63,5 @@ def consumer_state(rng: np.random.Generator, n: int, degree: int, market: Market
         "holds": holds, "uses": uses, "budget": budget, "spend": spend,
         "taste": rng.normal(0, 1.5, (n, K)).astype(np.float32),
         "social": (rng.random((n, K)) * 0.5).astype(np.float32),
-        "last": rng.integers(-1, W, n).astype(np.int8),
+        "last": rng.integers(-1, W, (n, K)).astype(np.int8),
     }

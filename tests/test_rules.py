@@ -97,31 +97,32 @@ def test_checkout_kernel_equals_reference(seed, dims, habit, scale, lam, adjust)
     base = marketplaces.base_utility(mk, c, sellers, n)
     reach_ = mk.reach_by_home[:, s["home"]].T
     uses = s["uses"] | ((rng.random((n, K)) < 0.5) & (mk.market_host >= 0))  # some use the mini-program too
-    u_market, u_wallet = rng.random(n, dtype=np.float32), rng.random(n, dtype=np.float32)
+    u_wallet = rng.random((n, K), dtype=np.float32)  # this month's purchase at each marketplace
     previous = (rng.random((n, K)) * s["budget"][:, None] / K).astype(np.float32)  # last month's spending
     ref = checkout.reference(uses, s["holds"], s["last"], s["taste"], reach_, s["budget"], mk, c,
-                             base, sellers, u_market, u_wallet, previous=previous)
+                             base, sellers, u_wallet, previous=previous)
     held = np.ascontiguousarray(s["holds"].T)
     pay_ok = wallets.can_pay(held, mk)
     usable = np.ascontiguousarray(uses.T) & pay_ok & reach_.T
     own = marketplaces.own_utility(np.ascontiguousarray(s["taste"].T), pay_ok, c)
     spent = checkout.spending(checkout.own_weight(own, usable), checkout.common_weight(base, sellers), s["budget"], mk)
     spent = checkout.keep_habit(spent, np.ascontiguousarray(previous.T), c.spend_adjustment)
-    paid = checkout.pay(spent, bits.pack(held), s["last"], mk, c, bits.lanes(n), u_market * spent.online, u_wallet)
+    paid = checkout.pay(spent, bits.pack(held), np.ascontiguousarray(s["last"].T), mk, c, bits.lanes(n),
+                        np.ascontiguousarray(u_wallet.T))
     np.testing.assert_allclose(spent.spend.T, ref["spend"], rtol=1e-4, atol=1e-6)
     np.testing.assert_allclose(paid.market_wallet, ref["market_wallet"], rtol=1e-4, atol=1e-5)
     np.testing.assert_allclose(paid.gmv, ref["spend"].sum(axis=0), rtol=1e-4, atol=1e-5)
-    # the sampled purchase: compare where neither uniform is within rounding of a cumulative boundary
     np.testing.assert_allclose(ref["surplus"], (s["budget"] @ np.log1p(spent.total)) / n / c.tau, rtol=1e-4)
     online = ref["spend"].sum(axis=1)
     assert (online < s["budget"] + 1e-6).all()  # the rest goes offline
-    cum_k = np.cumsum(ref["spend"], axis=1)
-    k_pick = checkout.inverse_cdf(ref["spend"], u_market * online)
-    cum_w = np.cumsum(checkout.wallet_probabilities(s["holds"], s["last"], mk, c)[np.arange(n), k_pick], axis=1)
-    clear = (online == 0) | ((np.abs(cum_k - (u_market * online)[:, None]) > 1e-4 * s["budget"][:, None]).all(axis=1)
-                             & (np.abs(cum_w - u_wallet[:, None]) > 1e-5).all(axis=1))
+    # the wallet used at each marketplace: compare where the uniform is not within rounding of a boundary
+    cum_w = np.cumsum(checkout.wallet_probabilities(s["holds"], s["last"], mk, c), axis=2)  # [N, K, W]
+    clear = (np.abs(cum_w - u_wallet[..., None]) > 1e-5).all(axis=2)
     assert clear.mean() > 0.95
-    assert (paid.last_wallet == ref["last_wallet"])[clear].all()
+    assert (paid.last_wallet.T == ref["last_wallet"])[clear].all()
+    bought = ref["spend"] > 0
+    assert (ref["last_wallet"][~bought] == s["last"][~bought]).all()  # no purchase at k: the habit there stays
+    assert (ref["last_wallet"][bought] >= 0).all()  # a purchase sets it
 
 
 def listing_inputs(rng, L_groups, L, wallets_, R, **merchant):

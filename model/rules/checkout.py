@@ -16,10 +16,11 @@ and is 0 where i cannot buy this month (target 0); budget not yet moved is spent
 (r = 1: at once; the first month spends the target).  A mini-program that mirrors a marketplace's
 sellers is another way to the same goods, not more goods: where i can buy on both, it buys
 through the better of the two only.  At k the payment splits over the wallets held and
-accepted by logit on (a_w + h [w = last wallet used] + d [w = k's default]) / ``checkout_scale``
-(h = ``checkout_habit``; d = ``checkout_default``, the bonus of the wallet k's checkout
-preselects: its owner's, or its alliance's).  The last wallet is then re-drawn from one sampled online purchase: its
-marketplace by spending share, its wallet by those checkout probabilities.  Consumer surplus,
+accepted by logit on (a_w + h [w = the wallet i last used at k] + d [w = k's default]) /
+``checkout_scale`` (h = ``checkout_habit``; d = ``checkout_default``, the bonus of the wallet
+k's checkout preselects: its owner's, or its alliance's).  The habit is kept per marketplace, as
+each app's cashier preselects the method last used in it: where i bought on k this month, its
+last wallet at k is re-drawn from that purchase, by those checkout probabilities.  Consumer surplus,
 in money: budget_i ln(1 + sum over usable k of exp(V_ik - V_0)) / tau, the logit inclusive
 value over online offers and the outside option, relative to buying offline only, in units
 of the budget (tau is the utility of a price change of 100% of the goods' value); it values the
@@ -45,19 +46,22 @@ def outside_utility(cfg, tick: int) -> float:
     return cfg.outside_utility + cfg.outside_trend * (tick - cfg.outside_trend_origin)
 
 
-def habit_weights(holds: np.ndarray, last: np.ndarray, market: Market, cfg: ConsumerConfig) -> np.ndarray:
-    """[..., W] exp((a_w + h [w = last]) / scale) for wallets held (0 otherwise); holds [..., W], last [...]."""
+def probabilities_at(k: int, holds: np.ndarray, last: np.ndarray, market: Market, cfg: ConsumerConfig) -> np.ndarray:
+    """[..., W] checkout probabilities at marketplace k of each wallet: logit over those held
+    (``holds`` [..., W]) and accepted at k on a_w + h [w = ``last`` [...], the wallet last used at k]
+    + d [w = k's default]."""
     W = market.n_wallets
     habit = cfg.checkout_habit * (last[..., None] == np.arange(W))
-    return holds * np.exp((market.wallet_appeal + habit) / cfg.checkout_scale)
+    preselected = cfg.checkout_default * market.default_wallet[k]
+    weight = holds * market.accepts[k] * np.exp((market.wallet_appeal + habit + preselected) / cfg.checkout_scale)
+    tot = weight.sum(axis=-1, keepdims=True)
+    return np.divide(weight, tot, out=np.zeros_like(weight), where=tot > 0)
 
 
 def wallet_probabilities(holds: np.ndarray, last: np.ndarray, market: Market, cfg: ConsumerConfig) -> np.ndarray:
-    """[..., K, W] checkout probabilities of each wallet at each marketplace (logit over held and accepted)."""
-    preselected = np.exp(cfg.checkout_default * market.default_wallet / cfg.checkout_scale)  # [K, W]
-    weight = habit_weights(holds, last, market, cfg)[..., None, :] * (market.accepts * preselected)
-    tot = weight.sum(axis=-1, keepdims=True)
-    return np.divide(weight, tot, out=np.zeros_like(weight), where=tot > 0)
+    """[..., K, W] checkout probabilities at every marketplace; ``last`` [..., K] the wallet last used at each."""
+    return np.stack([probabilities_at(k, holds, last[..., k], market, cfg) for k in range(market.n_markets)],
+                    axis=-2)
 
 
 def inverse_cdf(weights: np.ndarray, u: np.ndarray) -> np.ndarray:
@@ -83,7 +87,7 @@ class Spending:
 class Payments:
     market_wallet: np.ndarray  # [K, W] value at marketplace k paid with wallet w
     gmv: np.ndarray  # [K]
-    last_wallet: np.ndarray  # [N] int8 wallet of the sampled purchase (unchanged where nothing was bought)
+    last_wallet: np.ndarray  # [K, N] int8 wallet last used at each marketplace (unchanged where nothing was bought)
 
 
 def habit(previous: np.ndarray, target: np.ndarray, rate: float) -> np.ndarray:
@@ -94,10 +98,11 @@ def habit(previous: np.ndarray, target: np.ndarray, rate: float) -> np.ndarray:
 
 
 def reference(uses, holds, last, taste, reach, budget, market: Market, cfg: ConsumerConfig,
-              base: np.ndarray, sellers: np.ndarray, u_market: np.ndarray, u_wallet: np.ndarray, tick: int = 0,
+              base: np.ndarray, sellers: np.ndarray, u_wallet: np.ndarray, tick: int = 0,
               previous: np.ndarray | None = None) -> dict:
     """Plain checkout over [N, K] / [N, W] arrays at ``tick``; returns spend [N, K], market_wallet [K, W],
-    the last wallet [N] and surplus.  u_market, u_wallet [N] are the sampled purchase's uniforms;
+    the last wallet at each marketplace [N, K] and surplus.  ``last`` [N, K] is the wallet last used
+    at each marketplace (-1: none yet), u_wallet [N, K] the uniforms of this month's purchases;
     ``previous`` [N, K] is last month's spending (None: the first month)."""
     pay_ok = holds @ market.accepts.T > 0
     usable = uses & pay_ok & reach & (sellers > 0)
@@ -114,10 +119,10 @@ def reference(uses, holds, last, taste, reach, budget, market: Market, cfg: Cons
         spend = habit(previous, spend, cfg.spend_adjustment)
     prob = wallet_probabilities(holds, last, market, cfg)  # [N, K, W]
     market_wallet = np.einsum("ik,ikw->kw", spend, prob)
-    k_pick = inverse_cdf(spend, u_market * spend.sum(axis=1))
-    w_pick = inverse_cdf(prob[np.arange(len(k_pick)), k_pick], u_wallet)
+    n, K = spend.shape
+    used = inverse_cdf(prob.reshape(n * K, -1), u_wallet.reshape(-1)).reshape(n, K)
     return {"spend": spend, "market_wallet": market_wallet, "total": total,
-            "last_wallet": np.where(total > 0, w_pick, last),
+            "last_wallet": np.where(spend > 0, used, last),
             "surplus": (budget * np.log1p(total)).mean() / cfg.tau}
 
 
@@ -156,32 +161,29 @@ def keep_habit(spend: Spending, previous: np.ndarray, rate: float) -> Spending:
 
 
 def pay(spend: Spending, held: np.ndarray, last: np.ndarray, market: Market, cfg: ConsumerConfig,
-        lane: np.ndarray, u_market: np.ndarray, u_wallet: np.ndarray) -> Payments:
-    """Fast kernel: wallets used (held [N] sets of wallets held, last [N]; ``u_market`` [N] on the
-    budget's scale, ``u_wallet`` [N] uniforms).
+        lane: np.ndarray, u_wallet: np.ndarray) -> Payments:
+    """Fast kernel: wallets used (held [N] sets of wallets held, last [K, N] the wallet last used at
+    each marketplace, ``u_wallet`` [K, N] uniforms).
 
-    All checkout choices of a consumer depend only on its wallet type (wallets held, last
-    wallet used), so spending is first summed by type (striped weighted bincounts), then
-    split by each type's checkout probabilities; the sampled purchase's wallet is a lookup in
-    the types' cumulative probabilities."""
+    At k, a consumer's checkout choice depends only on its wallet type there (wallets held, last
+    wallet used at k), so k's spending is first summed by type (a striped weighted bincount), then
+    split by each type's checkout probabilities; the wallet of the purchase is a lookup in the
+    types' cumulative probabilities."""
     K, W = market.n_markets, market.n_wallets
-    code = held.astype(np.int64) * (W + 1) + last + 1
-    kinds, index = _index(code, (1 << W) * (W + 1), K * W)
-    kind_held = ((kinds[:, None] // (W + 1)) >> np.arange(W) & 1).astype(bool)  # [T, W]
-    prob = wallet_probabilities(kind_held, kinds % (W + 1) - 1, market, cfg)  # [T, K, W]
-    by_type = np.zeros((len(kinds), K))  # [T, K]; marketplaces without sellers sell nothing
-    live = np.flatnonzero(spend.open)
-    by_type[:, live] = bits.group_sums(index, len(kinds), [spend.spend[k] for k in live], lane)
-    market_wallet = np.einsum("tk,tkw->kw", by_type, prob)
-    # the sampled purchase: marketplace by spending, then wallet by the type's probabilities there
-    k_pick = _inverse_cdf_columns(spend.spend, u_market)
-    cum = np.ascontiguousarray(np.cumsum(prob, axis=2, dtype=np.float32).reshape(-1, W).T)  # [W, T * K]
-    at = index * K + k_pick
-    w_pick = np.zeros(len(last), np.int8)
-    for w in range(W - 1):
-        w_pick += u_wallet >= cum[w].take(at)
-    last = np.where(spend.total > 0, w_pick, last).astype(np.int8)
-    return Payments(market_wallet, by_type.sum(axis=0), last)
+    market_wallet, gmv, last = np.zeros((K, W)), np.zeros(K), last.copy()
+    held_code = held.astype(np.int64) * (W + 1) + 1
+    for k in np.flatnonzero(spend.open):  # marketplaces without sellers sell nothing
+        kinds, index = _index(held_code + last[k], (1 << W) * (W + 1), W)
+        kind_held = ((kinds[:, None] // (W + 1)) >> np.arange(W) & 1).astype(bool)  # [T, W]
+        prob = probabilities_at(k, kind_held, kinds % (W + 1) - 1, market, cfg)  # [T, W]
+        by_type = bits.group_sums(index, len(kinds), [spend.spend[k]], lane)[:, 0]  # [T]
+        market_wallet[k], gmv[k] = by_type @ prob, by_type.sum()
+        cum = np.ascontiguousarray(np.cumsum(prob, axis=1, dtype=np.float32).T)  # [W, T]
+        used = np.zeros(len(index), np.int8)
+        for w in range(W - 1):
+            used += u_wallet[k] >= cum[w].take(index)
+        last[k] = np.where(spend.spend[k] > 0, used, last[k])
+    return Payments(market_wallet, gmv, last)
 
 
 def _index(code: np.ndarray, bound: int, row: int) -> tuple[np.ndarray, np.ndarray]:
@@ -198,13 +200,3 @@ def _index(code: np.ndarray, bound: int, row: int) -> tuple[np.ndarray, np.ndarr
         return kinds, remap[code]
     kinds = np.unique(code)
     return kinds, np.searchsorted(kinds, code)
-
-
-def _inverse_cdf_columns(p: np.ndarray, u: np.ndarray) -> np.ndarray:
-    """Row picked in each column of the [C, N] weights ``p`` given ``u`` [N] on the columns' scale."""
-    cum = p[0].copy()
-    pick = np.zeros(p.shape[1], np.int32)
-    for j in range(1, p.shape[0]):
-        pick += cum < u
-        cum += p[j]
-    return pick

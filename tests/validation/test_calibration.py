@@ -67,6 +67,33 @@ def test_penalised_distance_counts_only_swings_over_the_bound():
     assert cp.penalised(2.0, {"a": 0.07, "b": 0.01}) == pytest.approx(np.sqrt((n * 4.0 + over ** 2) / (n + 2)))
 
 
+def test_the_previous_point_is_a_candidate_and_wins_when_its_penalised_distance_is_least(monkeypatch):
+    """--select-point: the stored point competes with the best particles (the history does not pin
+    the adjustment speeds, so a refit's particles may all swing over the bound); one outside the
+    priors does not."""
+    import contextlib
+
+    from model import batch
+    from model import calibration_point as cp
+
+    mid = {k: (lo + hi) / 2 for k, (lo, hi) in cal.PRIORS.items()}
+    first = next(iter(cal.PRIORS))
+    population = pd.DataFrame([{**mid, first: mid[first] + 0.01 * i, "weight": 1.0, "distance": 1.0 + i}
+                               for i in range(cp.K + 3)])
+    previous = {**mid, first: cal.PRIORS[first][0]}  # on the prior's edge: inside
+    score = lambda p: 0.5 if p == previous else 3.0 + p[first]  # noqa: E731
+    monkeypatch.setattr(batch, "open_executor", lambda *a: contextlib.nullcontext((None, None)))
+    monkeypatch.setattr(cp, "_evaluate", lambda ex, p, *a: {"distance": score(p), "largest_swing": 0.0,
+                                                          "penalised": score(p), "swings": {n: 0.0 for n in cp.SCENARIOS}})
+    monkeypatch.setattr(cp, "refine", lambda start, objective, n: (dict(start), pd.DataFrame({"penalised": [score(start)]})))
+    point, table = cp.select(population, previous=previous)
+    assert len(table) == cp.K + 2 and table["source"].tolist()[-2:] == ["previous point", "previous point refined (1 evaluations)"]
+    assert point == previous and table.loc[table["chosen"], "source"].iloc[0] == "previous point"
+    point, table = cp.select(population, previous={**previous, first: cal.PRIORS[first][0] - 1})
+    assert len(table) == cp.K + 1 and "previous point" not in set(table["source"])
+    assert point == {k: float(population.loc[0, k]) for k in cal.PRIORS}
+
+
 def test_refinement_finds_an_interior_minimum_within_the_priors():
     """Nelder-Mead over the priors' box, from a corner-ward start, on a bowl with a known minimum."""
     from model import calibration_point as cp
@@ -144,7 +171,7 @@ def test_posterior_draws_are_valid_configs(posterior):
 
 def test_baseline_holds_the_calibrated_point(posterior):
     """The scenarios run at the candidate of least penalised distance on unseen seeds: a particle of
-    the last generation, or one refined from a particle (model.calibration_point)."""
+    the last generation, the previous point, or one refined from either (model.calibration_point)."""
     from model import calibration_point
 
     point = calibration_point.load_point(cal.OUT)
@@ -156,7 +183,10 @@ def test_baseline_holds_the_calibrated_point(posterior):
     pop = pd.read_csv(cal.OUT / "population.csv")
     is_particle = ((pop[list(cal.PRIORS)] - pd.Series(point)).abs().max(axis=1) < 1e-6).any()
     source = chosen["source"].iloc[0]
-    assert is_particle if source == "particle" else re.fullmatch(r"particle \d+ refined \(\d+ evaluations\)", source)
+    if source == "particle":
+        assert is_particle
+    else:
+        assert re.fullmatch(r"(particle \d+|previous point)( refined \(\d+ evaluations\))?", source)
     for key, (lo, hi) in cal.PRIORS.items():
         assert lo <= point[key] <= hi
     cfg = load(cal.BASELINE)
@@ -270,9 +300,8 @@ def _largest_swing(scenario: str) -> dict:
 
 # scenarios whose largest 6-month swing (20,000 consumers, seed 100; `python -m model.swings`) still
 # exceeds the evidence bound: known defects of the adjustment speed (issue 11 open, README)
-# (re-measured at the point refitted with the in-turn climb and variety_scale 0.003, 2026-12-04)
-OVER_THE_BOUND = {"dma_ex_ante.toml": 0.055, "full_openness.toml": 0.055, "history_2015_2024.toml": 0.058,
-                  "payment_interop.toml": 0.061}
+# (re-measured at the point refitted with the per-marketplace checkout habit, 2026-12-04)
+OVER_THE_BOUND = {"full_openness.toml": 0.058, "payment_interop.toml": 0.051}
 
 
 @pytest.mark.parametrize("scenario", [
