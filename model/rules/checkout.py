@@ -165,7 +165,7 @@ def pay(spend: Spending, held: np.ndarray, last: np.ndarray, market: Market, cfg
     """Fast kernel: wallets used (held [N] sets of wallets held, last [K, N] the wallet last used at
     each marketplace, ``u_wallet`` [K, N] uniforms).
 
-    At k, a consumer's checkout choice depends only on its wallet type there (wallets held, last
+    At k, a buyer's checkout choice depends only on its wallet type there (wallets held, last
     wallet used at k), so k's spending is first summed by type (a striped weighted bincount), then
     split by each type's checkout probabilities; the wallet of the purchase is a lookup in the
     types' cumulative probabilities."""
@@ -173,16 +173,20 @@ def pay(spend: Spending, held: np.ndarray, last: np.ndarray, market: Market, cfg
     market_wallet, gmv, last = np.zeros((K, W)), np.zeros(K), last.copy()
     held_code = held.astype(np.int64) * (W + 1) + 1
     for k in np.flatnonzero(spend.open):  # marketplaces without sellers sell nothing
-        kinds, index = _index(held_code + last[k], (1 << W) * (W + 1), W)
+        buyers = np.flatnonzero(spend.spend[k] > 0)
+        if not len(buyers):
+            continue
+        kinds, index = _index(held_code[buyers] + last[k, buyers], (1 << W) * (W + 1), W)
         kind_held = ((kinds[:, None] // (W + 1)) >> np.arange(W) & 1).astype(bool)  # [T, W]
         prob = probabilities_at(k, kind_held, kinds % (W + 1) - 1, market, cfg)  # [T, W]
-        by_type = bits.group_sums(index, len(kinds), [spend.spend[k]], lane)[:, 0]  # [T]
+        by_type = bits.group_sums(index, len(kinds), [spend.spend[k, buyers]], lane[buyers])[:, 0]  # [T]
         market_wallet[k], gmv[k] = by_type @ prob, by_type.sum()
         cum = np.ascontiguousarray(np.cumsum(prob, axis=1, dtype=np.float32).T)  # [W, T]
-        used = np.zeros(len(index), np.int8)
+        u = u_wallet[k, buyers]
+        used = np.zeros(len(buyers), np.int8)
         for w in range(W - 1):
-            used += u_wallet[k] >= cum[w].take(index)
-        last[k] = np.where(spend.spend[k] > 0, used, last[k])
+            used += u >= cum[w].take(index)
+        last[k, buyers] = used
     return Payments(market_wallet, gmv, last)
 
 
